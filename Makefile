@@ -1,0 +1,24 @@
+# The two commands: `make run` and `make test`. Each creates the virtualenv when missing.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test venv bench lint
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m server.embedded_redis $(PY) -m server.devrun
+
+test: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m server.embedded_redis $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .

@@ -1,0 +1,202 @@
+"""The writes of the cargo domain: one function per kind of write.
+
+The sync job, the API, the admin and the pages all call these; no business
+rule lives in a serializer, a signal or a view.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import numbering
+from .models import Client, Colis, Lot, Tariff, TypeLot
+from .pricing import Quote, quote_with_tariff
+
+MAX_POIDS_KG = Decimal("2000")
+MAX_DIMENSION_CM = Decimal("600")
+EDITABLE_FIELDS = ("client", "poids", "longueur", "largeur", "hauteur", "mode_paiement",
+                   "description")
+
+
+class DomainError(Exception):
+    """A write refused by a business rule. `errors` maps fields to messages or codes."""
+
+    code = "invalid"
+
+    def __init__(self, errors: dict | None = None, code: str | None = None):
+        self.errors = errors or {}
+        if code:
+            self.code = code
+        super().__init__(f"{self.code}: {self.errors}")
+
+
+class InvalidData(DomainError):
+    code = "invalid"
+
+
+class LotClosed(InvalidData):
+    code = "lot_closed"
+
+    def __init__(self):
+        super().__init__({"lot": ["lot_closed"]})
+
+
+class VersionConflict(DomainError):
+    code = "version_conflict"
+
+    def __init__(self, current: Colis):
+        self.current = current
+        super().__init__({"base_version": [f"version_conflict: current is {current.version}"]})
+
+
+def _decimal(errors: dict, data: dict, field: str, maximum: Decimal) -> Decimal | None:
+    value = data.get(field)
+    if value is None or value == "":
+        errors.setdefault(field, []).append("Ce champ est obligatoire.")
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        errors.setdefault(field, []).append("Un nombre valide est requis.")
+        return None
+    if not number.is_finite() or number <= 0:
+        errors.setdefault(field, []).append("Doit être strictement positif.")
+    elif number > maximum:
+        errors.setdefault(field, []).append(f"Doit être au plus {maximum}.")
+    return number
+
+
+def _lookup(errors: dict, model, field: str, value):
+    if value in (None, ""):
+        errors.setdefault(field, []).append("Ce champ est obligatoire.")
+        return None
+    obj = model.objects.filter(pk=value).first() if str(value).isdigit() else None
+    if obj is None:
+        errors.setdefault(field, []).append(f"{field}_not_found")
+    return obj
+
+
+def clean_colis(data: dict, *, lot: Lot | None = None, partial: bool = False) -> dict:
+    """Check a colis' fields against the rules; return them typed, or raise InvalidData.
+
+    `lot` may be given already resolved (an offline-opened lot); `partial` checks
+    only the fields present (an update).
+    """
+    errors: dict = {}
+    clean: dict = {}
+    if not partial or "client" in data:
+        clean["client"] = _lookup(errors, Client, "client", data.get("client"))
+    if not partial:
+        lot = lot or _lookup(errors, Lot, "lot", data.get("lot"))
+        if lot is not None and not lot.is_open:
+            errors.setdefault("lot", []).append("lot_closed")
+        clean["lot"] = lot
+    for field, maximum in (("poids", MAX_POIDS_KG), ("longueur", MAX_DIMENSION_CM),
+                           ("largeur", MAX_DIMENSION_CM), ("hauteur", MAX_DIMENSION_CM)):
+        if not partial or field in data:
+            clean[field] = _decimal(errors, data, field, maximum)
+    if not partial or "mode_paiement" in data:
+        mode = data.get("mode_paiement") or Colis.ModePaiement.NON_PAYE
+        if mode not in Colis.ModePaiement.values:
+            errors.setdefault("mode_paiement", []).append("Choix invalide.")
+        clean["mode_paiement"] = mode
+    if "description" in data or not partial:
+        description = data.get("description") or ""
+        if not isinstance(description, str) or len(description) > 2000:
+            errors.setdefault("description", []).append("Texte de 2000 caractères au plus.")
+        clean["description"] = description if isinstance(description, str) else ""
+    if not partial:
+        wanted = data.get("type_transport") or (lot.type_lot if lot else None)
+        if wanted not in TypeLot.values:
+            errors.setdefault("type_transport", []).append("Choix invalide.")
+        elif lot is not None and wanted != lot.type_lot:
+            errors.setdefault("type_transport", []).append(
+                f"Le lot {lot.numero_lot} est de type {lot.type_lot}.")
+        clean["type_transport"] = wanted
+    if errors:
+        raise InvalidData(errors)
+    return clean
+
+
+def price_colis(type_transport: str, fields: dict, tariff: Tariff | None = None
+                ) -> tuple[Tariff | None, Quote | None]:
+    """Price with the tariff in force (or the one given); (None, None) when none exists."""
+    tariff = tariff or Tariff.current(type_transport)
+    if tariff is None:
+        return None, None
+    return tariff, quote_with_tariff(tariff, poids=fields["poids"], longueur=fields["longueur"],
+                                     largeur=fields["largeur"], hauteur=fields["hauteur"])
+
+
+@transaction.atomic
+def open_lot(user, type_lot: str, *, op_id=None) -> Lot:
+    """Open a lot; with an `op_id` already used, return that lot (idempotent)."""
+    if type_lot not in TypeLot.values:
+        raise InvalidData({"type_lot": ["Choix invalide."]})
+    if op_id is not None:
+        existing = Lot.objects.filter(op_id=op_id).first()
+        if existing is not None:
+            return existing
+    return Lot.objects.create(numero_lot=numbering.next_numero_lot(type_lot), type_lot=type_lot,
+                              agent_createur=user, op_id=op_id)
+
+
+@transaction.atomic
+def close_lot(lot: Lot, user) -> Lot:
+    """Close an open lot: no colis enters it afterwards."""
+    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    if not lot.is_open:
+        raise InvalidData({"lot": ["lot_closed"]}, code="lot_closed")
+    lot.statut = Lot.Statut.FERME
+    lot.closed_at = timezone.now()
+    lot.save(update_fields=["statut", "closed_at", "updated_at"])
+    return lot
+
+
+@transaction.atomic
+def create_colis(user, data: dict, *, lot: Lot | None = None, photo_id=None,
+                 quote: tuple | None = None) -> Colis:
+    """Register a colis. The lot is re-read under a lock so a lot closed meanwhile refuses it."""
+    clean = clean_colis(data, lot=lot)
+    locked_lot = Lot.objects.select_for_update().get(pk=clean["lot"].pk)
+    if not locked_lot.is_open:
+        raise LotClosed()
+    tariff, price = quote or price_colis(clean["type_transport"], clean)
+    return Colis.objects.create(
+        numero_suivi=numbering.next_numero_suivi(), lot=locked_lot, client=clean["client"],
+        type_transport=clean["type_transport"], poids=clean["poids"],
+        longueur=clean["longueur"], largeur=clean["largeur"], hauteur=clean["hauteur"],
+        mode_paiement=clean["mode_paiement"], description=clean["description"],
+        prix_calcule=price.amount if price else None,
+        devise=price.currency if price else "XOF", tariff=tariff, created_by=user,
+        photo_id=photo_id,
+        photo_status=Colis.Photo.AWAITING if photo_id else Colis.Photo.NONE,
+    )
+
+
+@transaction.atomic
+def update_colis(colis_id: int, base_version: int, changes: dict, user) -> Colis:
+    """Apply `changes` to a colis last seen at `base_version`; a stale version is a conflict.
+
+    A colis keeps the tariff it was priced with; a new weight or size re-prices it under
+    that same tariff.
+    """
+    colis = Colis.objects.select_for_update().filter(pk=colis_id).first()
+    if colis is None:
+        raise InvalidData({"colis": ["colis_not_found"]})
+    if colis.version != base_version:
+        raise VersionConflict(colis)
+    changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
+    clean = clean_colis(changes, partial=True)
+    for field, value in clean.items():
+        setattr(colis, field, value)
+    if {"poids", "longueur", "largeur", "hauteur"} & clean.keys():
+        tariff, price = price_colis(colis.type_transport, {
+            f: getattr(colis, f) for f in ("poids", "longueur", "largeur", "hauteur")
+        }, tariff=colis.tariff)
+        colis.tariff = tariff
+        colis.prix_calcule = price.amount if price else None
+    colis.version += 1
+    colis.save()
+    return colis

@@ -1,0 +1,29 @@
+"""`make run`: migrate, load demo data on an empty database, start every process.
+
+Runs under server.embedded_redis, so REDIS_URL is set. The Procfile's processes
+run under honcho; Ctrl-C stops them all, then the embedded Redis.
+"""
+
+import os
+import subprocess
+import sys
+
+
+def manage(*args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], check=True)
+
+
+def main() -> int:
+    os.environ.setdefault("DEBUG", "1")
+    port = os.environ.get("PORT", "8000")
+    manage("migrate", "--noinput", "-v", "0")
+    manage("collectstatic", "--noinput", "-v", "0")
+    manage("demo", "--if-empty")
+    print(f"\nColis sync: http://127.0.0.1:{port}/  (app /app/, admin /admin/, API /api/docs/)\n",
+          flush=True)
+    honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
+    return subprocess.call([honcho, "start", "-f", "Procfile", "-p", port])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
