@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "django_rq",
     "server.accounts",
     "server.cargo",
+    "server.notifications",
+    "sync",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +174,30 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "colis@localhost")
 
 # Domain limits.
 DEVICE_SEEN_EVERY = envint("DEVICE_SEEN_EVERY", 60)  # seconds between last_seen_at writes
+
+# Sync pipeline.
+COLIS_ASYNC = envbool("COLIS_ASYNC", "1")  # 0: materialise inline in the request
+SYNC_MAX_BATCH = envint("SYNC_MAX_BATCH", 200)  # items per POST /api/v1/sync/
+SYNC_MAX_BODY = envint("SYNC_MAX_BODY", 2 * 1024 * 1024)  # bytes per POST /api/v1/sync/
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(SYNC_MAX_BODY, 2621440) + 1024
+CHANGES_PAGE = envint("CHANGES_PAGE", 200)
+RETRY_BACKOFF = [int(s) for s in envlist("RETRY_BACKOFF", "30,120,600")]  # seconds
+TASK_STUCK_AFTER = envint("TASK_STUCK_AFTER", 180)  # no heartbeat for this long: worker died
+PENDING_GRACE = envint("PENDING_GRACE", 30)  # pending this long with no job: re-enqueue
+SWEEP_INTERVAL = envint("SWEEP_INTERVAL", 10)
+ALERT_FAILED_FINAL = envint("ALERT_FAILED_FINAL", 10)
+ALERT_PENDING_AGE = envint("ALERT_PENDING_AGE", 600)
+
+# Client notifications: channels among log, email, webhook.
+NOTIFY_CHANNELS = envlist("NOTIFY_CHANNELS", "log")
+NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
+NOTIFY_WEBHOOK_SECRET = os.environ.get("NOTIFY_WEBHOOK_SECRET", "")
+NOTIFY_WEBHOOK_TIMEOUT = envint("NOTIFY_WEBHOOK_TIMEOUT", 5)
+
+# Photos (tus uploads).
+TUS_MAX_SIZE = envint("TUS_MAX_SIZE", 15 * 1024 * 1024)
+UPLOAD_EXPIRES = envint("UPLOAD_EXPIRES", 24 * 3600)  # seconds
+UPLOAD_TEMP_DIR = os.environ.get("UPLOAD_TEMP_DIR", "tmp-uploads")  # inside the default storage
 
 LOGGING = {
     "version": 1,

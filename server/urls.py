@@ -16,8 +16,10 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("app/", include("server.pwa_urls")),
     path("django-rq/", include("django_rq.urls")),
     path("api/v1/", include(api_v1)),
+    path("api/v1/", include("sync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -13,18 +13,18 @@ from .models import Sequence
 SUIVI_PREFIX = "CS"
 
 
-def next_value(key: str) -> int:
-    """Advance the counter `key` and return its new value (1 for a new key)."""
+def next_value(key: str, count: int = 1) -> int:
+    """Advance the counter `key` by `count` and return its new value (the last one taken)."""
     with transaction.atomic():
         row = Sequence.objects.select_for_update().filter(key=key).first()
         if row is None:
             try:
                 with transaction.atomic():
-                    Sequence.objects.create(key=key, value=1)
-                return 1
+                    Sequence.objects.create(key=key, value=count)
+                return count
             except IntegrityError:  # another process created it first: take it in turn
                 row = Sequence.objects.select_for_update().get(key=key)
-        row.value += 1
+        row.value += count
         row.save(update_fields=["value"])
         return row.value
 

@@ -1,0 +1,157 @@
+"""The sync API: batches in, task states out, retry and cancel, health."""
+
+from django.conf import settings
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ParseError
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from server.accounts.permissions import CanRegisterColis
+from server.cargo import services
+
+from . import actions, changes, health
+from .ingest import ingest_batch
+from .models import ACTIVE, ColisTask
+
+
+def tasks_for(user):
+    """The tasks a user may see: their own, or every task for supervisors."""
+    rows = ColisTask.objects.select_related("colis", "lot")
+    return rows if user.is_supervisor else rows.filter(initiated_by=user)
+
+
+def _too_large(detail: str) -> Response:
+    return Response({"detail": detail, "max_items": settings.SYNC_MAX_BATCH,
+                     "max_bytes": settings.SYNC_MAX_BODY},
+                    status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+
+
+class SyncBatchView(APIView):
+    """Receive a batch of items from a device; answer one result per item, in order."""
+
+    permission_classes = [IsAuthenticated, CanRegisterColis]
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=dict, responses={200: dict, 400: dict, 413: dict})
+    def post(self, request):
+        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.SYNC_MAX_BODY:
+            return _too_large(f"Corps de requête trop grand (max {settings.SYNC_MAX_BODY} octets).")
+        try:
+            body = request.data
+        except ParseError:
+            return Response({"detail": "JSON invalide."}, status=status.HTTP_400_BAD_REQUEST)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            return Response({"detail": 'Un objet {"items": [...]} est attendu.'},
+                            status=status.HTTP_400_BAD_REQUEST)
+        if len(items) > settings.SYNC_MAX_BATCH:
+            return _too_large(f"Trop d'éléments (max {settings.SYNC_MAX_BATCH} par lot).")
+        _report_outbox(request, body.get("device"))
+        results = ingest_batch(request.user, getattr(request, "device", None), items)
+        return Response({"items": _answers(results)})
+
+
+def _answers(results) -> list[dict]:
+    """Results as JSON, with tasks re-read: a task completed inline (COLIS_ASYNC=0) shows so."""
+    task_ids = [r.task.task_id for r in results if r.task is not None]
+    fresh = {t.task_id: t for t in ColisTask.objects.select_related("colis", "lot")
+             .filter(task_id__in=task_ids)} if not settings.COLIS_ASYNC else {}
+    for result in results:
+        if result.task is not None and result.task.task_id in fresh:
+            result.task = fresh[result.task.task_id]
+    return [r.to_dict() for r in results]
+
+
+def _report_outbox(request, report) -> None:
+    device = getattr(request, "device", None)
+    if device is None or not isinstance(report, dict):
+        return
+    pending = report.get("outbox_pending")
+    oldest = report.get("oldest_pending_at")
+    if isinstance(pending, int) and pending >= 0:
+        device.report_outbox(pending, parse_datetime(oldest) if isinstance(oldest, str) else None)
+
+
+class ChangesView(APIView):
+    """Every task of the caller that changed after `since`, oldest change first."""
+
+    @extend_schema(parameters=[OpenApiParameter("since", str)], responses={200: dict})
+    def get(self, request):
+        try:
+            since = changes.parse_cursor(request.query_params.get("since"))
+        except ValueError:
+            return Response({"since": ["Curseur invalide."]}, status=status.HTTP_400_BAD_REQUEST)
+        rows, cursor, has_more = changes.feed(tasks_for(request.user), since,
+                                              settings.CHANGES_PAGE)
+        return Response({"items": [t.to_dict() for t in rows], "cursor": str(cursor),
+                         "has_more": has_more})
+
+
+class TaskList(ListAPIView):
+    """Tasks, filtered by `status`, `active=1`, `lot` (id) and `since` (updated after)."""
+
+    def get_queryset(self):
+        rows = tasks_for(self.request.user).order_by("-created_at")
+        params = self.request.query_params
+        if value := params.get("status"):
+            rows = rows.filter(status=value)
+        if params.get("active") == "1":
+            rows = rows.filter(status__in=ACTIVE)
+        if (value := params.get("lot")) and value.isdigit():
+            rows = rows.filter(lot_id=value)
+        if (value := params.get("since")) and (since := parse_datetime(value)):
+            rows = rows.filter(updated_at__gt=since)
+        return rows
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([t.to_dict() for t in page])
+
+
+class TaskDetail(APIView):
+    def get(self, request, task_id):
+        return Response(get_object_or_404(tasks_for(request.user), task_id=task_id).to_dict())
+
+
+class TaskRetry(APIView):
+    """Retry a failed task, optionally with corrected `data` (checked like a new item)."""
+
+    def post(self, request, task_id):
+        task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+        data = request.data.get("data") if isinstance(request.data, dict) else None
+        if data is not None and not isinstance(data, dict):
+            return Response({"data": ["Un objet est attendu."]}, status=400)
+        try:
+            task = actions.retry_task(task.task_id, request.user, data)
+        except actions.NotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        except services.InvalidData as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
+
+
+class TaskCancel(APIView):
+    def post(self, request, task_id):
+        task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+        try:
+            task = actions.cancel_task(task.task_id, request.user)
+        except actions.NotAllowed as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
+
+
+class HealthView(APIView):
+    """Database, Redis, queues, workers, oldest pending task, sweeper's last run."""
+
+    permission_classes = []
+    authentication_classes = []
+
+    def get(self, request):
+        report = health.report()
+        return Response(report, status=200 if report["ok"] else 503)

@@ -1,0 +1,55 @@
+"""Putting task jobs on the queue, always after the transaction that wrote them commits.
+
+If Redis is unreachable the task simply stays pending: the sweeper enqueues it later.
+"""
+
+import logging
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
+
+def job_id(task) -> str:
+    """The RQ job id of a task's current attempt: the sweeper can tell if it is alive."""
+    return f"materialise-{task.task_id}-{task.retry_count}"
+
+
+def materialise_on_commit(task) -> None:
+    transaction.on_commit(lambda: enqueue_materialise(str(task.task_id), task.rq_job_id))
+
+
+def enqueue_materialise(task_id: str, rq_job_id: str) -> None:
+    from .jobs import materialise
+
+    if not settings.COLIS_ASYNC:
+        materialise(task_id)
+        return
+    try:
+        django_rq.get_queue("colis").enqueue(materialise, task_id, job_id=rq_job_id,
+                                             result_ttl=600, failure_ttl=86400)
+    except RedisError:
+        log.warning("Redis unreachable: task %s stays pending for the sweeper", task_id)
+
+
+def notify_on_commit(colis_id: int, event: str) -> None:
+    transaction.on_commit(lambda: enqueue_notify(colis_id, event))
+
+
+def enqueue_notify(colis_id: int, event: str) -> None:
+    from rq import Retry
+
+    from server.notifications.jobs import notify
+
+    if not settings.COLIS_ASYNC:
+        notify(colis_id, event)
+        return
+    try:
+        django_rq.get_queue("notifications").enqueue(
+            notify, colis_id, event, job_id=f"notify-{colis_id}-{event}",
+            retry=Retry(max=3, interval=[10, 60, 300]), result_ttl=600)
+    except RedisError:
+        log.warning("Redis unreachable: notification %s/%s not queued", colis_id, event)

@@ -1,0 +1,203 @@
+"""A batch from a device: each item checked on its own, all accepted ones recorded at once.
+
+Every item gets a result: accepted (a new task), duplicate (the same op_id and payload
+seen before: the existing task), conflict (the same op_id with another payload), or
+invalid (field errors). One bad item never loses the others.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from server.cargo import services
+from server.cargo.models import Colis, Lot
+
+from . import changes, enqueue
+from .models import ColisTask, Status, TaskEvent
+
+OPS = ("create", "update", "open_lot")
+
+
+@dataclass
+class Result:
+    op_id: str
+    result: str
+    task: ColisTask | None = None
+    errors: dict = field(default_factory=dict)
+    lot: Lot | None = None
+
+    def to_dict(self) -> dict:
+        body = {"op_id": self.op_id, "result": self.result,
+                "task": self.task.to_dict() if self.task else None, "errors": self.errors}
+        if self.lot is not None:
+            body["lot"] = {"id": self.lot.pk, "numero_lot": self.lot.numero_lot}
+        return body
+
+
+def payload_hash(op: str, data) -> str:
+    canonical = json.dumps({"op": op, "data": data}, sort_keys=True, separators=(",", ":"),
+                           default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _shape_errors(item) -> tuple[str, dict]:
+    """The item's op_id as text and the errors of its envelope (not of its data)."""
+    if not isinstance(item, dict):
+        return "", {"item": ["Un objet {op_id, op, data} est attendu."]}
+    raw = item.get("op_id")
+    errors: dict = {}
+    try:
+        op_id = str(uuid.UUID(str(raw)))
+    except (ValueError, TypeError, AttributeError):
+        op_id = raw if isinstance(raw, str) else ""
+        errors["op_id"] = ["Un UUID valide est requis."]
+    if item.get("op") not in OPS:
+        errors["op"] = [f"Choix invalide : {', '.join(OPS)}."]
+    if not isinstance(item.get("data"), dict):
+        errors["data"] = ["Un objet est attendu."]
+    return op_id, errors
+
+
+def _resolve_lot(user, data: dict) -> Lot | None:
+    """The lot named by `lot` (id) or `lot_op_id` (an open_lot item's op_id)."""
+    if data.get("lot_op_id") not in (None, ""):
+        try:
+            lot_op_id = uuid.UUID(str(data["lot_op_id"]))
+        except ValueError as exc:
+            raise services.InvalidData({"lot_op_id": ["Un UUID valide est requis."]}) from exc
+        lot = Lot.objects.filter(op_id=lot_op_id).first()
+        if lot is None:
+            raise services.InvalidData({"lot_op_id": ["lot_not_found"]})
+        return lot
+    return None
+
+
+def _check_photo_id(data: dict):
+    raw = data.get("photo_id")
+    if raw in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError as exc:
+        raise services.InvalidData({"photo_id": ["Un UUID valide est requis."]}) from exc
+
+
+def _check_create(user, data: dict) -> dict:
+    lot = _resolve_lot(user, data)
+    photo_id = _check_photo_id(data)
+    clean = services.clean_colis(data, lot=lot)
+    return {"lot": clean["lot"], "photo_id": photo_id}
+
+
+def _check_update(user, data: dict) -> dict:
+    errors = {}
+    colis = None
+    colis_id = data.get("colis")
+    if not str(colis_id).isdigit():
+        errors["colis"] = ["Un identifiant de colis est requis."]
+    else:
+        colis = Colis.objects.filter(pk=colis_id).select_related("lot").first()
+        if colis is None or not (user.is_supervisor or colis.created_by_id == user.pk):
+            errors["colis"] = ["colis_not_found"]
+    if not isinstance(data.get("base_version"), int) or data["base_version"] < 1:
+        errors["base_version"] = ["Un entier positif est requis."]
+    changes_ = {k: v for k, v in data.items() if k in services.EDITABLE_FIELDS}
+    if not changes_:
+        errors.setdefault("data", []).append("Aucun champ modifiable.")
+    if errors:
+        raise services.InvalidData(errors)
+    services.clean_colis(changes_, partial=True)
+    return {"lot": colis.lot, "colis": colis, "base_version": data["base_version"]}
+
+
+def _existing(op_id: str, digest: str, user) -> Result:
+    task = ColisTask.objects.select_related("colis", "lot").get(op_id=op_id)
+    if task.payload_hash == digest and task.initiated_by_id == user.pk:
+        return Result(op_id, "duplicate", task=task)
+    return Result(op_id, "conflict", errors={"op_id": ["op_id_reused"]})
+
+
+def _open_lot(user, op_id: str, data: dict) -> Result:
+    existing = Lot.objects.filter(op_id=op_id).first()
+    if existing is not None:
+        if existing.type_lot == data.get("type_lot") and existing.agent_createur_id == user.pk:
+            return Result(op_id, "duplicate", lot=existing)
+        return Result(op_id, "conflict", errors={"op_id": ["op_id_reused"]})
+    try:
+        with transaction.atomic():
+            lot = services.open_lot(user, data.get("type_lot"), op_id=op_id)
+    except services.InvalidData as exc:
+        return Result(op_id, "invalid", errors=exc.errors)
+    except IntegrityError:  # the same item, sent concurrently, won the race
+        return _open_lot(user, op_id, data)
+    return Result(op_id, "accepted", lot=lot)
+
+
+def _new_task(user, device, op_id: str, op: str, data: dict, digest: str) -> Result:
+    try:
+        checked = _check_create(user, data) if op == "create" else _check_update(user, data)
+    except services.InvalidData as exc:
+        return Result(op_id, "invalid", errors=exc.errors)
+    task = ColisTask(op_id=op_id, operation=op, colis_data=data, payload_hash=digest,
+                     lot=checked["lot"], colis=checked.get("colis"), initiated_by=user,
+                     device=device, base_version=checked.get("base_version"),
+                     photo_id=checked.get("photo_id"), current_step="En attente de traitement")
+    task.rq_job_id = enqueue.job_id(task)
+    try:
+        with transaction.atomic():
+            task.save()
+    except IntegrityError:  # the same op_id, sent concurrently, was recorded first
+        return _existing(op_id, digest, user)
+    return Result(op_id, "accepted", task=task)
+
+
+def ingest_batch(user, device, items: list) -> list[Result]:
+    """Record a batch; jobs for accepted tasks are enqueued once it commits."""
+    results: list[Result] = []
+    with transaction.atomic():
+        op_ids = [_shape_errors(item)[0] for item in items]
+        seen = set(ColisTask.objects.filter(op_id__in=[o for o in op_ids if _is_uuid(o)])
+                   .values_list("op_id", flat=True))
+        seen = {str(o) for o in seen}
+        for item in items:
+            op_id, errors = _shape_errors(item)
+            if errors:
+                results.append(Result(op_id, "invalid", errors=errors))
+                continue
+            op, data = item["op"], item["data"]
+            if op == "open_lot":
+                results.append(_open_lot(user, op_id, data))
+                continue
+            digest = payload_hash(op, data)
+            if op_id in seen:
+                results.append(_existing(op_id, digest, user))
+                continue
+            result = _new_task(user, device, op_id, op, data, digest)
+            seen.add(op_id)
+            results.append(result)
+        _record_accepted([r.task for r in results if r.result == "accepted" and r.task], user)
+    return results
+
+
+def _record_accepted(tasks: list[ColisTask], user) -> None:
+    if not tasks:
+        return
+    now = timezone.now()
+    TaskEvent.objects.bulk_create([
+        TaskEvent(task=t, from_status="", to_status=Status.PENDING, at=now, by=user,
+                  message="Reçu de l'appareil") for t in tasks])
+    changes.stamp_many(tasks)  # last: the feed lock is held only until commit
+    for task in tasks:
+        enqueue.materialise_on_commit(task)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+        return True
+    except (ValueError, TypeError, AttributeError):
+        return False

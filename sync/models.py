@@ -1,0 +1,172 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("En attente")
+    PROCESSING = "processing", _("En traitement")
+    IMAGE_UPLOADING = "image_uploading", _("Traitement de la photo")
+    PRICE_CALCULATING = "price_calculating", _("Calcul du prix")
+    NOTIFICATION_SENDING = "notification_sending", _("Notification du client")
+    COMPLETED = "completed", _("Terminé")
+    FAILED = "failed", _("Échec")
+    FAILED_RETRY = "failed_retry", _("Échec, nouvel essai prévu")
+    FAILED_FINAL = "failed_final", _("Échec définitif")
+    CANCELLED = "cancelled", _("Annulé")
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED_FINAL, Status.CANCELLED})
+RUNNING = frozenset({Status.PROCESSING, Status.IMAGE_UPLOADING, Status.PRICE_CALCULATING,
+                     Status.NOTIFICATION_SENDING})
+FAILED_STATES = frozenset({Status.FAILED, Status.FAILED_RETRY, Status.FAILED_FINAL})
+ACTIVE = frozenset({Status.PENDING, Status.FAILED_RETRY}) | RUNNING
+
+
+class ColisTask(models.Model):
+    """One item a device sent: its payload, its state, and what it produced."""
+
+    class Operation(models.TextChoices):
+        CREATE = "create", _("Création")
+        UPDATE = "update", _("Modification")
+
+    task_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    op_id = models.UUIDField(unique=True)
+    operation = models.CharField(max_length=10, choices=Operation.choices)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.PENDING)
+    current_step = models.CharField(max_length=120, blank=True)
+    progress_percentage = models.PositiveSmallIntegerField(default=0)
+    colis_data = models.JSONField(default=dict)
+    payload_hash = models.CharField(max_length=64)
+    lot = models.ForeignKey("cargo.Lot", on_delete=models.PROTECT, null=True, blank=True,
+                            related_name="tasks")
+    colis = models.ForeignKey("cargo.Colis", on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="tasks")
+    initiated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="colis_tasks")
+    device = models.ForeignKey("accounts.Device", on_delete=models.SET_NULL, null=True,
+                               blank=True, related_name="tasks")
+    base_version = models.PositiveIntegerField(null=True, blank=True)
+    photo_id = models.UUIDField(null=True, blank=True, db_index=True)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.TextField(blank=True)
+    errors = models.JSONField(default=dict, blank=True)
+    retry_count = models.PositiveSmallIntegerField(default=0)
+    max_retries = models.PositiveSmallIntegerField(default=3)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    rq_job_id = models.CharField(max_length=64, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Position in the changes feed: taken under a lock at the end of each writing
+    # transaction, so feed order is commit order (see sync/changes.py).
+    change_seq = models.PositiveBigIntegerField(default=0, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tâche colis")
+        verbose_name_plural = _("tâches colis")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["initiated_by", "change_seq"], name="task_user_seq"),
+            models.Index(fields=["status", "next_retry_at"], name="task_status_retry"),
+            models.Index(fields=["initiated_by", "status", "created_at"],
+                         name="task_user_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.op_id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def to_dict(self) -> dict:
+        """The task as the API shows it (select_related colis and lot to avoid queries)."""
+        return {
+            "task_id": str(self.task_id),
+            "op_id": str(self.op_id),
+            "operation": self.operation,
+            "status": self.status,
+            "current_step": self.current_step,
+            "progress_percentage": self.progress_percentage,
+            "error_code": self.error_code,
+            "error_message": self.error_message,
+            "errors": self.errors,
+            "retry_count": self.retry_count,
+            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
+            "colis": colis_to_dict(self.colis) if self.colis_id else None,
+            "lot": {"id": self.lot_id, "numero_lot": self.lot.numero_lot} if self.lot_id else None,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+
+def colis_to_dict(colis) -> dict:
+    return {
+        "id": colis.pk,
+        "numero_suivi": colis.numero_suivi,
+        "prix_calcule": str(colis.prix_calcule) if colis.prix_calcule is not None else None,
+        "devise": colis.devise,
+        "version": colis.version,
+        "photo": colis.photo_status,
+        "photo_error": colis.photo_error,
+        "image_url": colis.image.url if colis.image else None,
+        "thumbnail_url": colis.thumbnail.url if colis.thumbnail else None,
+        "poids": str(colis.poids),
+        "longueur": str(colis.longueur),
+        "largeur": str(colis.largeur),
+        "hauteur": str(colis.hauteur),
+        "mode_paiement": colis.mode_paiement,
+        "description": colis.description,
+        "client": colis.client_id,
+    }
+
+
+class TaskEvent(models.Model):
+    """One transition of a task: its history, read from the database, not from Redis."""
+
+    task = models.ForeignKey(ColisTask, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                           blank=True, related_name="+")
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class Upload(models.Model):
+    """A resumable (tus) upload of one photo, kept under a server-chosen name."""
+
+    upload_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="uploads")
+    photo_id = models.UUIDField(null=True, blank=True, db_index=True)
+    op_id = models.UUIDField(null=True, blank=True)
+    length = models.PositiveBigIntegerField()
+    offset = models.PositiveBigIntegerField(default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    temp_name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"upload {self.upload_id} {self.offset}/{self.length}"
+
+    @property
+    def is_complete(self) -> bool:
+        return self.completed_at is not None

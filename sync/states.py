@@ -1,0 +1,78 @@
+"""The task state machine: every status change goes through `transition`.
+
+An illegal change raises; every change is kept as a TaskEvent row and moves the
+task in the changes feed.
+"""
+
+from django.utils import timezone
+
+from . import changes
+from .models import ColisTask, Status, TaskEvent
+
+S = Status
+ALLOWED: dict[str, frozenset] = {
+    S.PENDING: frozenset({S.PROCESSING, S.CANCELLED, S.FAILED_FINAL, S.COMPLETED}),
+    S.PROCESSING: frozenset({S.IMAGE_UPLOADING, S.PRICE_CALCULATING, S.FAILED_RETRY,
+                             S.FAILED_FINAL, S.FAILED, S.PENDING}),
+    S.IMAGE_UPLOADING: frozenset({S.PRICE_CALCULATING, S.FAILED_RETRY, S.FAILED_FINAL, S.FAILED,
+                                  S.PENDING}),
+    S.PRICE_CALCULATING: frozenset({S.NOTIFICATION_SENDING, S.COMPLETED, S.FAILED_RETRY,
+                                    S.FAILED_FINAL, S.FAILED, S.PENDING}),
+    S.NOTIFICATION_SENDING: frozenset({S.COMPLETED, S.FAILED_RETRY, S.FAILED_FINAL, S.FAILED,
+                                       S.PENDING}),
+    S.FAILED: frozenset({S.PENDING, S.CANCELLED, S.FAILED_FINAL}),
+    S.FAILED_RETRY: frozenset({S.PENDING, S.PROCESSING, S.CANCELLED, S.FAILED_FINAL}),
+    S.FAILED_FINAL: frozenset({S.PENDING, S.CANCELLED}),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+STEPS = {  # status → (French step for people, progress)
+    S.PENDING: ("En attente de traitement", 0),
+    S.PROCESSING: ("Vérification des données", 10),
+    S.IMAGE_UPLOADING: ("Traitement de la photo", 30),
+    S.PRICE_CALCULATING: ("Calcul du prix", 60),
+    S.NOTIFICATION_SENDING: ("Notification du client", 85),
+    S.COMPLETED: ("Terminé", 100),
+    S.FAILED: ("Échec", None),
+    S.FAILED_RETRY: ("Échec, nouvel essai prévu", None),
+    S.FAILED_FINAL: ("Échec définitif", None),
+    S.CANCELLED: ("Annulé", None),
+}
+
+
+class IllegalTransition(Exception):
+    def __init__(self, task: ColisTask, to: str):
+        self.task, self.to = task, to
+        super().__init__(f"task {task.task_id}: {task.status} → {to} is not allowed")
+
+
+def can_transition(task: ColisTask, to: str) -> bool:
+    return to in ALLOWED[task.status]
+
+
+def transition(task: ColisTask, to: str, *, by=None, message: str = "", **fields) -> ColisTask:
+    """Move `task` (a row the caller holds, in its transaction) to `to`, recording the event.
+
+    `fields` are other task fields saved with the change (errors, colis, times…).
+    """
+    if not can_transition(task, to):
+        raise IllegalTransition(task, to)
+    step, progress = STEPS[to]
+    now = timezone.now()
+    previous = task.status
+    task.status = to
+    task.current_step = fields.pop("current_step", step)
+    if progress is not None:
+        task.progress_percentage = progress
+    if to == S.PROCESSING and task.started_at is None:
+        task.started_at = now
+    if to in (S.COMPLETED, S.FAILED_FINAL, S.CANCELLED):
+        task.completed_at = now
+    task.heartbeat_at = now
+    for name, value in fields.items():
+        setattr(task, name, value)
+    changes.stamp(task)
+    task.save()
+    TaskEvent.objects.create(task=task, from_status=previous, to_status=to, at=now, by=by,
+                             message=message[:2000])
+    return task

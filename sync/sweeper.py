@@ -1,0 +1,118 @@
+"""The sweeper: the database is the truth; Redis and workers may forget or die.
+
+- pending tasks with no live job (Redis restarted, enqueue failed) are enqueued again;
+- running tasks whose heartbeat stopped (worker killed) go back to pending;
+- failed_retry tasks whose time has come are sent round again;
+- expired temporary uploads are deleted;
+- an alert line is logged when failures or the oldest pending task pass a threshold.
+"""
+
+import logging
+from datetime import timedelta
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from redis.exceptions import RedisError
+from rq.job import Job, JobStatus
+
+from . import enqueue, health, states
+from .models import RUNNING, ColisTask, Status
+
+log = logging.getLogger("colis.sweeper")
+DEAD_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+
+
+def _live_job_ids(job_ids: list[str]) -> set[str]:
+    conn = django_rq.get_connection("colis")
+    jobs = Job.fetch_many(job_ids, connection=conn)
+    return {job.id for job in jobs if job is not None and job.get_status() not in DEAD_JOB}
+
+
+def requeue_pending(now, grace: int) -> int:
+    rows = list(ColisTask.objects.filter(status=Status.PENDING,
+                                         updated_at__lte=now - timedelta(seconds=grace))
+                .values_list("task_id", "rq_job_id")[:1000])
+    if not rows:
+        return 0
+    live = _live_job_ids([job for _, job in rows if job])
+    count = 0
+    for task_id, job_id in rows:
+        if job_id not in live:
+            enqueue.enqueue_materialise(str(task_id), job_id)
+            count += 1
+    return count
+
+
+def recover_stuck(now, stuck_after: int) -> int:
+    """Running tasks with no heartbeat for `stuck_after` seconds: their worker died."""
+    count = 0
+    limit = now - timedelta(seconds=stuck_after)
+    for task_id in ColisTask.objects.filter(status__in=RUNNING, heartbeat_at__lte=limit
+                                            ).values_list("task_id", flat=True)[:1000]:
+        with transaction.atomic():
+            task = ColisTask.objects.select_for_update().get(task_id=task_id)
+            if task.status not in RUNNING or task.heartbeat_at > limit:
+                continue
+            task.retry_count += 1
+            states.transition(task, Status.PENDING, rq_job_id=enqueue.job_id(task),
+                              message="Reprise : le traitement s'est interrompu")
+            enqueue.materialise_on_commit(task)
+        count += 1
+    return count
+
+
+def run_due_retries(now) -> int:
+    count = 0
+    for task_id in ColisTask.objects.filter(status=Status.FAILED_RETRY, next_retry_at__lte=now
+                                            ).values_list("task_id", flat=True)[:1000]:
+        with transaction.atomic():
+            task = ColisTask.objects.select_for_update().get(task_id=task_id)
+            if task.status != Status.FAILED_RETRY:
+                continue
+            states.transition(task, Status.PENDING, rq_job_id=enqueue.job_id(task),
+                              next_retry_at=None, message="Nouvel essai programmé")
+            enqueue.materialise_on_commit(task)
+        count += 1
+    return count
+
+
+def alerts(now) -> list[str]:
+    lines = []
+    failed = ColisTask.objects.filter(status=Status.FAILED_FINAL).count()
+    if failed >= settings.ALERT_FAILED_FINAL:
+        lines.append(f"{failed} tâches en échec définitif")
+    oldest = (ColisTask.objects.filter(status=Status.PENDING).order_by("created_at")
+              .values_list("created_at", flat=True).first())
+    if oldest and (now - oldest).total_seconds() >= settings.ALERT_PENDING_AGE:
+        lines.append(f"la plus ancienne tâche en attente a {int((now - oldest).total_seconds())} s")
+    return lines
+
+
+def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
+    """One pass of every duty; returns what it did."""
+    now = timezone.now()
+    summary = {"stuck": recover_stuck(now, settings.TASK_STUCK_AFTER
+                                      if stuck_after is None else stuck_after),
+               "retried": run_due_retries(now)}
+    try:
+        summary["requeued"] = requeue_pending(
+            now, settings.PENDING_GRACE if grace is None else grace)
+    except RedisError as exc:
+        summary["requeued"] = 0
+        summary["redis_error"] = str(exc)
+    summary.update(_sweep_photos(now))
+    summary["alerts"] = alerts(now)
+    for line in summary["alerts"]:
+        log.warning("ALERT %s", line)
+    health.record_sweep(summary)
+    return summary
+
+
+def _sweep_photos(now) -> dict:
+    try:
+        from .photos import sweep_uploads
+    except ImportError:  # photos land with the uploads feature
+        return {}
+    return sweep_uploads(now)
