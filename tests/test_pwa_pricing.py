@@ -42,8 +42,9 @@ def random_case(rng: random.Random) -> dict:
         return str(Decimal(rng.randint(low, high)) / Decimal(10**places))
 
     unit = rng.choice(["kg", "m3"])
-    tariff = {"unit": unit, "rate": dec(1, 5_000_000, 2), "divisor": rng.choice([1, 5000, 6000, 7]),
-              "minimum": dec(0, 5_000_000, 2), "round_to": rng.choice(["0.01", "1", "5", "50", "500"]),
+    tariff = {"unit": unit, "rate": dec(1, 5_000_000, 2),
+              "divisor": rng.choice([1, 5000, 6000, 7]), "minimum": dec(0, 5_000_000, 2),
+              "round_to": rng.choice(["0.01", "1", "5", "50", "500"]),
               "rounding": rng.choice(["nearest", "up"]), "currency": "XOF"}
     colis = {"poids": dec(1, 2_000_000, 3), "longueur": dec(1, 6000, 1),
              "largeur": dec(1, 6000, 1), "hauteur": dec(1, 6000, 1)}

@@ -1,0 +1,71 @@
+// Fetch wrapper: adds the device token, turns network failures and 401s into
+// typed errors. A 401 marks the login as needed but never touches the outbox.
+
+import { kvDelete, kvGet, kvSet } from './db.js';
+
+export class NetworkError extends Error {}
+
+export class HttpError extends Error {
+  constructor(response, body) {
+    super(`HTTP ${response.status}`);
+    this.status = response.status;
+    this.body = body;
+  }
+}
+
+export class AuthRequired extends HttpError {}
+
+/** Listeners for 'auth-required' (the token was refused). */
+export const events = new EventTarget();
+
+/** The stored login: { token, device_id, device_name, user, needs_login }. */
+export function currentAuth() {
+  return kvGet('auth');
+}
+
+/** fetch() with the token; throws NetworkError, AuthRequired (401); other statuses are returned. */
+export async function request(path, { method = 'GET', json, body, headers = {}, timeoutMs = 30000 } = {}) {
+  const auth = await currentAuth();
+  const all = { ...headers };
+  if (auth?.token) all.Authorization = `Token ${auth.token}`;
+  if (json !== undefined) { all['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
+  let response;
+  try {
+    response = await fetch(path, { method, headers: all, body, credentials: 'omit',
+      signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new NetworkError(String(error));
+  }
+  if (response.status === 401 && auth?.token) {
+    await refuseToken();
+    throw new AuthRequired(response, null);
+  }
+  return response;
+}
+
+/** The server refused the token: forget it (keep who was logged in) and ask to log in again. */
+export async function refuseToken() {
+  const auth = await currentAuth();
+  if (auth) await kvSet('auth', { ...auth, token: null, needs_login: true });
+  events.dispatchEvent(new Event('auth-required'));
+}
+
+/** Read a JSON body, tolerating an empty or non-JSON one. */
+export async function jsonBody(response) {
+  try { return await response.json(); } catch { return null; }
+}
+
+/** Log this tablet in; stores the token. Returns the stored login. */
+export async function login(username, password, deviceName) {
+  const response = await request('/api/v1/auth/device/', { method: 'POST',
+    json: { username, password, device_name: deviceName } });
+  const body = await jsonBody(response);
+  if (response.status !== 201) throw new HttpError(response, body);
+  const previous = await currentAuth();
+  const auth = { token: body.token, device_id: body.device_id, device_name: deviceName,
+    user: body.user, needs_login: false, logged_in_at: new Date().toISOString() };
+  await kvSet('auth', auth);
+  // A new device token may see a different changes feed: read it again from the start.
+  if (previous?.device_id !== body.device_id) await kvDelete('cursor');
+  return auth;
+}

@@ -1,0 +1,160 @@
+// The only module that opens IndexedDB: the schema, its migrations, and small
+// typed helpers per store. One lazily opened database per context (page or
+// service worker). Transactions here never await anything but IndexedDB.
+
+const DB_NAME = 'colis-sync';
+
+// Each migration brings the schema from version i to i + 1. Append, never edit.
+const MIGRATIONS = [
+  (db) => {
+    db.createObjectStore('kv');
+    const items = db.createObjectStore('items', { keyPath: 'op_id' });
+    items.createIndex('state', 'state');
+    items.createIndex('created_at', 'created_at');
+    db.createObjectStore('photos', { keyPath: 'photo_id' });
+    db.createObjectStore('clients', { keyPath: 'id' });
+    db.createObjectStore('lots', { keyPath: 'id' });
+    db.createObjectStore('tariffs', { keyPath: 'id' });
+  },
+];
+
+let dbPromise = null;
+
+/** Open (once) and migrate the database. */
+export function openDb() {
+  if (!dbPromise) {
+    dbPromise = new Promise((resolve, reject) => {
+      const request = indexedDB.open(DB_NAME, MIGRATIONS.length);
+      request.onupgradeneeded = (event) => {
+        for (let v = event.oldVersion; v < MIGRATIONS.length; v++) MIGRATIONS[v](request.result);
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        db.onversionchange = () => { db.close(); dbPromise = null; };
+        resolve(db);
+      };
+      request.onerror = () => { dbPromise = null; reject(request.error); };
+      request.onblocked = () => console.warn('colis-sync: database upgrade blocked by another tab');
+    });
+  }
+  return dbPromise;
+}
+
+function done(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** Run `fn(stores)` in one transaction; resolves with its result once committed. */
+export async function transaction(names, mode, fn) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(names, mode);
+    const stores = Object.fromEntries(names.map((name) => [name, tx.objectStore(name)]));
+    let result;
+    Promise.resolve()
+      .then(() => fn(stores, tx))
+      .then((value) => { result = value; }, (error) => { try { tx.abort(); } catch { /* done */ } reject(error); });
+    tx.oncomplete = () => resolve(result);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
+  });
+}
+
+/** Promise wrapper for one IDBRequest, for use inside `transaction`. */
+export const req = done;
+
+/** Read one key of the key/value store. */
+export function kvGet(key) {
+  return transaction(['kv'], 'readonly', (s) => done(s.kv.get(key)));
+}
+
+/** Write one key of the key/value store. */
+export function kvSet(key, value) {
+  return transaction(['kv'], 'readwrite', (s) => done(s.kv.put(value, key)));
+}
+
+/** Delete one key of the key/value store. */
+export function kvDelete(key) {
+  return transaction(['kv'], 'readwrite', (s) => done(s.kv.delete(key)));
+}
+
+/** Every row of a store. */
+export function getAll(store) {
+  return transaction([store], 'readonly', (s) => done(s[store].getAll()));
+}
+
+/** One row by key. */
+export function getOne(store, key) {
+  return transaction([store], 'readonly', (s) => done(s[store].get(key)));
+}
+
+/** Put many rows into a store (upsert), optionally clearing it first. */
+export function putMany(store, rows, { clear = false } = {}) {
+  return transaction([store], 'readwrite', async (s) => {
+    if (clear) await done(s[store].clear());
+    for (const row of rows) s[store].put(row);
+  });
+}
+
+/** Save an outbox item and, when given, its photo, atomically. */
+export function saveItem(item, photo = null) {
+  const names = photo ? ['items', 'photos'] : ['items'];
+  return transaction(names, 'readwrite', (s) => {
+    s.items.put(item);
+    if (photo) s.photos.put(photo);
+  });
+}
+
+/** Read-modify-write outbox items in one transaction: `fn(item)` returns the new item, null to keep. */
+export function updateItems(opIds, fn) {
+  return transaction(['items'], 'readwrite', async (s) => {
+    const changed = [];
+    for (const opId of opIds) {
+      const item = await done(s.items.get(opId));
+      if (!item) continue;
+      const next = fn(item);
+      if (next) { s.items.put(next); changed.push(next); }
+    }
+    return changed;
+  });
+}
+
+/** Delete outbox items and their photos in one transaction. */
+export function deleteItems(items) {
+  return transaction(['items', 'photos'], 'readwrite', (s) => {
+    for (const item of items) {
+      s.items.delete(item.op_id);
+      if (item.photo_id) s.photos.delete(item.photo_id);
+    }
+  });
+}
+
+/** Update a photo row in place (upload progress); `fn(photo)` returns the new row. */
+export function updatePhoto(photoId, fn) {
+  return transaction(['photos'], 'readwrite', async (s) => {
+    const photo = await done(s.photos.get(photoId));
+    if (!photo) return null;
+    const next = fn(photo);
+    s.photos.put(next);
+    return next;
+  });
+}
+
+/** Photo rows without their blobs (sizes and upload states), keyed by photo_id. */
+export function photoStates() {
+  return transaction(['photos'], 'readonly', (s) => new Promise((resolve, reject) => {
+    const out = {};
+    const cursor = s.photos.openCursor();
+    cursor.onsuccess = () => {
+      const c = cursor.result;
+      if (!c) return resolve(out);
+      const { blob, ...rest } = c.value;
+      out[c.key] = { ...rest, size: rest.size ?? blob?.size ?? 0 };
+      c.continue();
+    };
+    cursor.onerror = () => reject(cursor.error);
+  }));
+}

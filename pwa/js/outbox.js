@@ -1,0 +1,263 @@
+// The outbox: the public queue API over db.js. An item is a plain object
+// { op_id, op, data, state, task, errors, ... }; it leaves the device only
+// when the server says its task completed or was cancelled (and 24 h later).
+
+import * as db from './db.js';
+
+export const KEEP_DONE_MS = 24 * 3600 * 1000;
+export const IN_FLIGHT = ['pending', 'processing', 'image_uploading', 'price_calculating',
+  'notification_sending', 'failed_retry'];
+export const TERMINAL = ['completed', 'cancelled'];
+const FAILED = ['failed', 'failed_final', 'invalid', 'conflict'];
+
+/** A fresh UUID (the idempotency key of every write). */
+export function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function newItem(op, data, extra = {}) {
+  const now = new Date().toISOString();
+  return { op_id: uuid(), op, data, state: 'queued', task: null, errors: {}, attempts: 0,
+    created_at: now, updated_at: now, done_at: null, photo_id: null, ...extra };
+}
+
+/** Queue a new colis (and its compressed photo) in one transaction; returns the item. */
+export async function addColis(data, { photo = null, labels = {} } = {}) {
+  const item = newItem('create', data, { labels });
+  let photoRow = null;
+  if (photo) {
+    const photoId = uuid();
+    item.photo_id = photoId;
+    item.data = { ...data, photo_id: photoId };
+    item.photo_bytes = photo.size;
+    photoRow = { photo_id: photoId, op_id: item.op_id, blob: photo, type: photo.type,
+      size: photo.size, upload_url: null, offset: 0, uploaded: false };
+  }
+  await db.saveItem(item, photoRow);
+  return item;
+}
+
+/** Queue the opening of a lot; colis refer to it by `lot_op_id` until it has an id. */
+export async function addOpenLot(typeLot) {
+  const item = newItem('open_lot', { type_lot: typeLot });
+  await db.saveItem(item);
+  return item;
+}
+
+/** Queue an edit of a colis. `dependsOn` is the op whose result gives colis id and version. */
+export async function addUpdate(changes, { colisId = null, baseVersion = null, dependsOn = null,
+  labels = {}, previous = null } = {}) {
+  const data = { ...changes };
+  if (colisId) { data.colis = colisId; data.base_version = baseVersion; }
+  const item = newItem('update', data, { depends_on: dependsOn, labels, previous });
+  await db.saveItem(item);
+  return item;
+}
+
+/** Every item, oldest first. */
+export async function all() {
+  const items = await db.getAll('items');
+  return items.sort((a, b) => a.created_at.localeCompare(b.created_at));
+}
+
+/** The display bucket of an item. */
+export function bucket(item) {
+  if (item.state === 'queued') return 'device';
+  if (item.state === 'pending') return 'sent';
+  if (IN_FLIGHT.includes(item.state)) return 'processing';
+  if (item.state === 'completed') return 'completed';
+  if (item.state === 'cancelled') return 'cancelled';
+  if (FAILED.includes(item.state)) return 'failed';
+  return 'device';
+}
+
+/** Counts of items per bucket. */
+export function counts(items) {
+  const out = { device: 0, sent: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+  for (const item of items) out[bucket(item)] += 1;
+  return out;
+}
+
+/** Items the server has not accepted yet (for the backlog report). */
+export function unsent(items) {
+  return items.filter((i) => ['queued', 'invalid', 'conflict'].includes(i.state));
+}
+
+function ready(item, byOpId) {
+  if (item.state !== 'queued') return false;
+  if (item.op === 'create' && item.data.lot_op_id) {
+    const lot = byOpId[item.data.lot_op_id];
+    if (lot && lot.state === 'queued') return 'with-lot';
+  }
+  if (item.op === 'update' && !item.data.colis) {
+    const dep = byOpId[item.depends_on];
+    return Boolean(dep?.task?.colis?.id && dep.state === 'completed');
+  }
+  return true;
+}
+
+/** The next batch: queued items, oldest first, bounded in count and JSON bytes. */
+export function nextBatch(items, { maxItems = 50, maxBytes = 256 * 1024 } = {}) {
+  const byOpId = Object.fromEntries(items.map((i) => [i.op_id, i]));
+  const batch = [];
+  const inBatch = new Set();
+  let bytes = 0;
+  for (const item of items) {
+    const ok = ready(item, byOpId);
+    if (!ok) continue;
+    // A colis in a lot opened offline goes in the same or a later batch than its lot.
+    if (ok === 'with-lot' && !inBatch.has(item.data.lot_op_id)) continue;
+    const wire = { op_id: item.op_id, op: item.op, data: wireData(item, byOpId) };
+    const size = JSON.stringify(wire).length;
+    if (batch.length && (batch.length >= maxItems || bytes + size > maxBytes)) break;
+    batch.push(wire); inBatch.add(item.op_id); bytes += size;
+  }
+  return batch;
+}
+
+function wireData(item, byOpId) {
+  if (item.op !== 'update' || item.data.colis) return item.data;
+  const colis = byOpId[item.depends_on].task.colis;
+  return { ...item.data, colis: colis.id, base_version: colis.version };
+}
+
+function fromTask(item, task, now) {
+  if (item.task && item.task.updated_at && task.updated_at && task.updated_at < item.task.updated_at) {
+    return null;  // an older state than the one we hold
+  }
+  const state = task.status;
+  const next = { ...item, task, state, updated_at: now,
+    errors: task.errors && Object.keys(task.errors).length ? task.errors : {} };
+  if (TERMINAL.includes(state)) next.done_at = next.done_at || now;
+  if (task.lot) next.lot = task.lot;
+  return next;
+}
+
+/** Apply the per-item answers of one batch; items without an answer stay as they are. */
+export async function applyResults(results) {
+  const now = new Date().toISOString();
+  const byOpId = Object.fromEntries(results.map((r) => [r.op_id, r]));
+  return db.updateItems(Object.keys(byOpId), (item) => {
+    const r = byOpId[item.op_id];
+    if (r.result === 'accepted' || r.result === 'duplicate') {
+      const next = r.task ? fromTask(item, r.task, now) || { ...item } : { ...item, state: 'pending' };
+      if (next.state === 'queued') next.state = 'pending';
+      if (r.lot) next.lot = r.lot;
+      return next;
+    }
+    if (r.result === 'invalid' || r.result === 'conflict') {
+      return { ...item, state: r.result, errors: r.errors || {}, task: r.task || item.task,
+        updated_at: now };
+    }
+    return null;
+  });
+}
+
+/** Apply task states from the changes feed to the items they belong to. */
+export async function applyTasks(tasks) {
+  const now = new Date().toISOString();
+  const byOpId = Object.fromEntries(tasks.map((t) => [t.op_id, t]));
+  return db.updateItems(Object.keys(byOpId), (item) => fromTask(item, byOpId[item.op_id], now));
+}
+
+/** Count one more send attempt for these items (they stay queued). */
+export function markAttempt(opIds) {
+  const now = new Date().toISOString();
+  return db.updateItems(opIds, (item) => ({ ...item, attempts: (item.attempts || 0) + 1,
+    last_attempt_at: now }));
+}
+
+/** Apply a single task answer (retry/cancel). */
+export function applyTask(task) {
+  return applyTasks([task]);
+}
+
+/** Correct an item the server found invalid: new data, queued again under a new op_id. */
+export async function correct(item, data) {
+  const fresh = { ...item, op_id: uuid(), data: { ...item.data, ...data }, state: 'queued',
+    errors: {}, task: null, attempts: 0, replaces: item.op_id, updated_at: new Date().toISOString() };
+  await db.transaction(['items', 'photos'], 'readwrite', async (s) => {
+    s.items.delete(item.op_id);
+    s.items.put(fresh);
+    if (item.photo_id) {
+      const photo = await db.req(s.photos.get(item.photo_id));
+      if (photo) s.photos.put({ ...photo, op_id: fresh.op_id });
+    }
+  });
+  return fresh;
+}
+
+/** Edit an item still on the tablet (never sent): its data changes in place. */
+export function editQueued(opId, data, labels) {
+  return db.updateItems([opId], (item) => (item.state === 'queued'
+    ? { ...item, data: { ...item.data, ...data }, labels: labels || item.labels,
+      updated_at: new Date().toISOString() }
+    : null));
+}
+
+/** The agent's choice in a conflict: drop the local version (leaves the list). */
+export function dismiss(opId) {
+  const now = new Date().toISOString();
+  return db.updateItems([opId], (item) => ({ ...item, state: 'cancelled', dismissed: true,
+    done_at: now, updated_at: now }));
+}
+
+/** Photos still to upload, for items the server has accepted. */
+export async function photosToUpload(items) {
+  const photos = await db.photoStates();
+  return items
+    .filter((i) => i.photo_id && !['queued', 'invalid', 'conflict', 'cancelled'].includes(i.state))
+    .map((i) => ({ item: i, photo: photos[i.photo_id] }))
+    .filter(({ photo }) => photo && !photo.uploaded);
+}
+
+/** The blob of a photo. */
+export async function photoBlob(photoId) {
+  return (await db.getOne('photos', photoId))?.blob || null;
+}
+
+/** Remember how far a photo upload got (url and server offset). */
+export function notePhotoProgress(photoId, fields) {
+  return db.updatePhoto(photoId, (p) => ({ ...p, ...fields }));
+}
+
+/** Upload states of every photo, without blobs. */
+export const photoStates = db.photoStates;
+
+/** Drop items completed or cancelled more than 24 h ago whose photo has gone. */
+export async function purge(now = Date.now()) {
+  const [items, photos] = await Promise.all([all(), db.photoStates()]);
+  const old = items.filter((i) => TERMINAL.includes(i.state) && i.done_at
+    && now - Date.parse(i.done_at) > KEEP_DONE_MS
+    && (!i.photo_id || i.state === 'cancelled' || photos[i.photo_id]?.uploaded));
+  if (old.length) await db.deleteItems(old);
+  return old.length;
+}
+
+function blobToBase64(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(',', 2)[1] || '');
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** The whole outbox, photos included, as the documented export object (docs/outbox-export.md). */
+export async function exportAll({ device = null, user = null } = {}) {
+  const items = await all();
+  const photos = [];
+  for (const item of items) {
+    if (!item.photo_id) continue;
+    const row = await db.getOne('photos', item.photo_id);
+    if (!row) continue;
+    photos.push({ photo_id: row.photo_id, op_id: item.op_id, type: row.type || 'image/jpeg',
+      size: row.size, uploaded: Boolean(row.uploaded), data_base64: await blobToBase64(row.blob) });
+  }
+  return { format: 'colis-sync-outbox', version: 1, exported_at: new Date().toISOString(),
+    device, user, items, photos };
+}

@@ -1,0 +1,216 @@
+// The sync loop and its triggers; the only module that talks to the sync API.
+// One cycle: metadata batches, the changes feed, photos by tus, reference
+// data. A network error or a 5xx ends the cycle and leaves every item queued.
+
+import * as api from './api.js';
+import { kvGet, kvSet, putMany } from './db.js';
+import * as outbox from './outbox.js';
+import * as tus from './tus.js';
+
+export const SYNC_TAG = 'colis-sync';
+const REFERENCE_EVERY_MS = 5 * 60 * 1000;
+const limits = { maxItems: 50, maxBytes: 256 * 1024 };
+
+export class ServerError extends Error {
+  constructor(status) { super(`server answered ${status}`); this.status = status; }
+}
+
+/** Listeners for 'status' (after each cycle) and 'auth-required'. */
+export const events = new EventTarget();
+export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null };
+
+async function expectOk(response) {
+  if (response.status >= 500 || response.status === 429) throw new ServerError(response.status);
+  return response;
+}
+
+async function sendBatches(report) {
+  for (let round = 0; round < 1000; round++) {
+    const items = await outbox.all();
+    const batch = outbox.nextBatch(items, limits);
+    if (!batch.length) return;
+    const pending = outbox.unsent(items);
+    const device = { outbox_pending: pending.length, oldest_pending_at: pending[0]?.created_at || null };
+    await outbox.markAttempt(batch.map((i) => i.op_id));
+    const response = await expectOk(await api.request('/api/v1/sync/', { method: 'POST',
+      json: { items: batch, device } }));
+    if (response.status === 413) {
+      if (batch.length === 1) {
+        await outbox.applyResults([{ op_id: batch[0].op_id, result: 'invalid',
+          errors: { __all__: ['too_large'] } }]);
+      }
+      limits.maxItems = Math.max(1, Math.floor(batch.length / 2));
+      continue;
+    }
+    if (response.status !== 200) throw new ServerError(response.status);
+    const body = await api.jsonBody(response);
+    const changed = await outbox.applyResults(body?.items || []);
+    report.sent += batch.length;
+    if (!changed.length) return;  // nothing moved: do not spin
+  }
+}
+
+/** Pull task states for everything this device sent, from the stored cursor on. */
+export async function pullChanges(report = { changes: 0 }) {
+  for (let page = 0; page < 1000; page++) {
+    const since = await kvGet('cursor');
+    const query = since ? `?since=${encodeURIComponent(since)}` : '';
+    const response = await expectOk(await api.request(`/api/v1/sync/changes${query}`));
+    if (response.status === 400 && since) { await kvSet('cursor', null); continue; }
+    if (response.status !== 200) throw new ServerError(response.status);
+    const body = await api.jsonBody(response);
+    if (body.items?.length) await outbox.applyTasks(body.items);
+    report.changes += body.items?.length || 0;
+    await kvSet('cursor', body.cursor);
+    if (!body.has_more) return;
+  }
+}
+
+async function uploadPhotos(report) {
+  const auth = await api.currentAuth();
+  const todo = await outbox.photosToUpload(await outbox.all());
+  for (const { item, photo } of todo) {
+    if (photo.rejected) continue;
+    const blob = await outbox.photoBlob(photo.photo_id);
+    try {
+      await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
+        metadata: { photo_id: photo.photo_id, op_id: item.op_id },
+        headers: { Authorization: `Token ${auth.token}` },
+        onProgress: ({ url, offset }) => outbox.notePhotoProgress(photo.photo_id,
+          { upload_url: url, offset }) });
+    } catch (error) {
+      if (error.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
+      if (error.status === 413 || error.status === 400) {
+        await outbox.notePhotoProgress(photo.photo_id, { rejected: `HTTP ${error.status}` });
+        continue;
+      }
+      throw error.status >= 500 || error.status === 0 ? new ServerError(error.status) : error;
+    }
+    await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
+      uploaded_at: new Date().toISOString() });
+    report.photos += 1;
+  }
+}
+
+async function fetchAll(url) {
+  const rows = [];
+  while (url) {
+    const response = await expectOk(await api.request(url));
+    if (response.status !== 200) throw new ServerError(response.status);
+    const body = await api.jsonBody(response);
+    if (Array.isArray(body)) return body;
+    rows.push(...body.results);
+    url = body.next ? new URL(body.next).pathname + new URL(body.next).search : null;
+  }
+  return rows;
+}
+
+/** Refresh clients (incrementally), open lots and tariffs into the local cache. */
+export async function refreshReference({ force = false } = {}) {
+  const last = await kvGet('reference_at');
+  if (!force && last && Date.now() - Date.parse(last) < REFERENCE_EVERY_MS) return false;
+  const startedAt = new Date().toISOString();
+  const since = await kvGet('clients_since');
+  const query = since ? `&updated_since=${encodeURIComponent(since)}` : '';
+  const clients = await fetchAll(`/api/v1/clients/?limit=500${query}`);
+  const lots = await fetchAll('/api/v1/lots/?statut=ouvert&limit=500');
+  const tariffs = await fetchAll('/api/v1/tariffs/');
+  await putMany('clients', clients);
+  await putMany('lots', lots, { clear: true });
+  await putMany('tariffs', tariffs, { clear: true });
+  const newest = clients.map((c) => c.updated_at).sort().pop();
+  if (newest) await kvSet('clients_since', newest);
+  await kvSet('reference_at', startedAt);
+  return true;
+}
+
+async function cycle() {
+  const auth = await api.currentAuth();
+  if (!auth?.token) return { ok: false, reason: 'auth' };
+  const report = { sent: 0, changes: 0, photos: 0 };
+  await sendBatches(report);
+  await pullChanges(report);
+  await uploadPhotos(report);
+  if (report.photos) await pullChanges(report);
+  await outbox.purge();
+  await refreshReference().catch((error) => console.warn('reference refresh', error));
+  const now = new Date().toISOString();
+  await kvSet('last_sync_ok', now);
+  return { ok: true, at: now, ...report };
+}
+
+/** One sync cycle, serialised across the page and the service worker. */
+export function syncOnce() {
+  if (globalThis.navigator?.locks) return navigator.locks.request(SYNC_TAG, cycle);
+  return cycle();
+}
+
+/** Retry a failed task on the server, with corrected fields; returns { task } or { errors }. */
+export async function retryTask(taskId, data = null) {
+  const response = await expectOk(await api.request(`/api/v1/tasks/${taskId}/retry/`,
+    { method: 'POST', json: data ? { data } : {} }));
+  const body = await api.jsonBody(response);
+  if (response.status === 200) { await outbox.applyTask(body); return { task: body }; }
+  if (response.status === 409) { await pullChanges(); return { conflict: true }; }
+  return { errors: body?.errors || body || {} };
+}
+
+/** Cancel a task on the server; returns { task } or { conflict }. */
+export async function cancelTask(taskId) {
+  const response = await expectOk(await api.request(`/api/v1/tasks/${taskId}/cancel/`,
+    { method: 'POST', json: {} }));
+  const body = await api.jsonBody(response);
+  if (response.status === 200) { await outbox.applyTask(body); return { task: body }; }
+  await pullChanges();
+  return { conflict: true };
+}
+
+function hasWork(items) {
+  return items.some((i) => i.state === 'queued' || outbox.IN_FLIGHT.includes(i.state));
+}
+
+/**
+ * Run cycles on start, on `online`, on demand and on a timer: `baseMs` while
+ * work is in flight, `idleMs` otherwise, exponential backoff with jitter on failure.
+ */
+export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}) {
+  let timer = null;
+  let running = null;
+  const backoff = () => Math.min(maxMs, baseMs * 2 ** (status.failures - 1)) * (0.5 + Math.random() / 2);
+  let again = false;
+  async function tick() {
+    clearTimeout(timer);
+    if (running) { again = true; return running; }
+    status.running = true;
+    events.dispatchEvent(new Event('status'));
+    running = (async () => {
+      try {
+        const result = await syncOnce();
+        if (result.ok) { status.failures = 0; status.lastOkAt = result.at; status.lastError = null; }
+        else status.lastError = result.reason;
+      } catch (error) {
+        status.failures += 1;
+        status.lastError = error instanceof api.AuthRequired ? 'auth' : String(error.message || error);
+      }
+      const work = hasWork(await outbox.all());
+      let delay = status.failures ? backoff() : (work ? baseMs : idleMs);
+      if (again && !status.failures) delay = 0;
+      again = false;
+      status.nextAt = Date.now() + delay;
+      status.running = false;
+      running = null;
+      timer = setTimeout(tick, delay);
+      events.dispatchEvent(new Event('status'));
+    })();
+    return running;
+  }
+  globalThis.addEventListener?.('online', () => tick());
+  tick();
+  return { now: tick };
+}
+
+/** Ask the service worker for a Background Sync when the browser has it (never awaited on save). */
+export async function requestBackgroundSync() {
+  const registration = await navigator.serviceWorker?.ready;
+  if (registration && 'sync' in registration) await registration.sync.register(SYNC_TAG);
+}
