@@ -187,6 +187,7 @@ PENDING_GRACE = envint("PENDING_GRACE", 30)  # pending this long with no job: re
 SWEEP_INTERVAL = envint("SWEEP_INTERVAL", 10)
 ALERT_FAILED_FINAL = envint("ALERT_FAILED_FINAL", 10)
 ALERT_PENDING_AGE = envint("ALERT_PENDING_AGE", 600)
+FAULT_DRILL_STEP_DELAY = float(os.environ.get("FAULT_DRILL_STEP_DELAY", 0))  # tests and bench only
 
 # Client notifications: channels among log, email, webhook.
 NOTIFY_CHANNELS = envlist("NOTIFY_CHANNELS", "log")

@@ -7,6 +7,7 @@ completion commit in one transaction, under a row lock on the task.
 """
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -38,7 +39,8 @@ def _step(task_id: str, expected: str, to: str, **fields) -> ColisTask:
 def claim(task_id: str) -> ColisTask | None:
     """Take a pending (or due failed_retry) task for this run; None when there is nothing to do."""
     with transaction.atomic():
-        task = (ColisTask.objects.select_for_update().select_related("initiated_by", "lot")
+        task = (ColisTask.objects.select_for_update(of=("self",))
+                .select_related("initiated_by", "lot")
                 .filter(task_id=task_id).first())
         if task is None or task.status not in (S.PENDING, S.FAILED_RETRY):
             return None
@@ -93,6 +95,8 @@ def _create(task: ColisTask) -> None:
         photo_fields = photo_fields_for(task)
     _step(task.task_id, status, S.PRICE_CALCULATING)
     quote = services.price_colis(clean["type_transport"], clean)
+    if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
+        time.sleep(settings.FAULT_DRILL_STEP_DELAY)
     with transaction.atomic():
         task = ColisTask.objects.select_for_update().get(task_id=task.task_id)
         if task.status != S.PRICE_CALCULATING:

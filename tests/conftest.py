@@ -79,3 +79,25 @@ def colis_data(client_row, cargo_lot) -> dict:
     return {"client": client_row.pk, "lot": cargo_lot.pk, "poids": "12.5", "longueur": "40",
             "largeur": "30", "hauteur": "20", "mode_paiement": "non_paye",
             "description": "Pièces détachées"}
+
+
+@pytest.fixture
+def redis_clean():
+    """An empty test Redis (queues, registries) before and after the test."""
+    from tests.workers import flush_redis
+
+    flush_redis()
+    yield
+    flush_redis()
+
+
+@pytest.fixture
+def inline_jobs(settings):
+    """Materialise inline in the request (COLIS_ASYNC=0), as the seed's rollback flag does."""
+    settings.COLIS_ASYNC = False
+
+
+def item(op_id=None, op="create", **data) -> dict:
+    import uuid
+
+    return {"op_id": str(op_id or uuid.uuid4()), "op": op, "data": data}

@@ -1,0 +1,113 @@
+"""The materialise job with real rqworker processes on a real Redis."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from server.cargo import services
+from server.cargo.models import Colis
+from server.notifications.models import Notification
+from sync.models import ColisTask, Status
+from sync.sweeper import sweep
+from tests.conftest import item
+from tests.workers import flush_redis, run_burst, start_worker, stop, wait_for
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.worker]
+
+
+def send(api, items):
+    response = api.post("/api/v1/sync/", {"items": items}, format="json")
+    assert response.status_code == 200
+    return response.json()["items"]
+
+
+def statuses():
+    return sorted(ColisTask.objects.values_list("status", flat=True))
+
+
+def test_it_completes_each_task_once_with_a_worker(alice_api, colis_data, tariffs, redis_clean):
+    send(alice_api, [item(**colis_data) for _ in range(5)])
+    run_burst()
+    assert statuses() == ["completed"] * 5
+    assert Colis.objects.count() == 5
+    assert Notification.objects.filter(status="sent").count() == 5
+    task = ColisTask.objects.first()
+    steps = list(task.events.values_list("to_status", flat=True))
+    assert steps == ["pending", "processing", "price_calculating", "notification_sending",
+                     "completed"]
+
+
+def test_it_makes_one_colis_when_the_job_runs_twice(alice_api, colis_data, tariffs, redis_clean):
+    from sync.jobs import materialise
+
+    task_id = send(alice_api, [item(**colis_data)])[0]["task"]["task_id"]
+    run_burst()
+    assert materialise(task_id) == "skipped"
+    assert Colis.objects.count() == 1
+
+
+def test_it_fails_final_when_the_lot_closed_and_completes_on_retry_with_another_lot(
+        alice, alice_api, colis_data, tariffs, cargo_lot, redis_clean):
+    task_id = send(alice_api, [item(**colis_data)])[0]["task"]["task_id"]
+    services.close_lot(cargo_lot, alice)
+    run_burst()
+    task = ColisTask.objects.get(task_id=task_id)
+    assert task.status == Status.FAILED_FINAL and task.error_code == "lot_closed"
+    assert task.retry_count == 0 and Colis.objects.count() == 0
+    other = services.open_lot(alice, "cargo")
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/retry/", {"data": {"lot": other.pk}},
+                              format="json")
+    assert response.status_code == 200 and response.json()["status"] == "pending"
+    run_burst()
+    task.refresh_from_db()
+    assert task.status == Status.COMPLETED and task.colis.lot == other
+
+
+def test_it_recovers_a_task_whose_worker_was_killed_mid_job(alice_api, colis_data, tariffs,
+                                                            redis_clean):
+    """SIGKILL the worker while the job sleeps inside a step; the sweeper finishes it once."""
+    task_id = send(alice_api, [item(**colis_data)])[0]["task"]["task_id"]
+    worker = start_worker("colis", FAULT_DRILL_STEP_DELAY="30")
+    try:
+        wait_for(lambda: ColisTask.objects.get(task_id=task_id).status != Status.PENDING)
+        time.sleep(0.5)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        stop(worker)
+    task = ColisTask.objects.get(task_id=task_id)
+    assert task.status in (Status.PROCESSING, Status.PRICE_CALCULATING)
+    assert Colis.objects.count() == 0
+    assert sweep(stuck_after=0)["stuck"] == 1
+    run_burst()
+    task.refresh_from_db()
+    assert task.status == Status.COMPLETED
+    assert Colis.objects.count() == 1
+    assert "Reprise" in " ".join(task.events.values_list("message", flat=True))
+
+
+def test_it_completes_every_task_after_redis_lost_its_data(alice_api, colis_data, tariffs,
+                                                           redis_clean):
+    send(alice_api, [item(**colis_data) for _ in range(4)])
+    flush_redis()  # Redis restarted empty: the jobs are gone, the tasks are not
+    run_burst()
+    assert statuses() == ["pending"] * 4
+    assert sweep(grace=0)["requeued"] == 4
+    assert sweep(grace=0)["requeued"] == 0  # their jobs are queued now
+    run_burst()
+    assert statuses() == ["completed"] * 4
+    assert Colis.objects.count() == 4
+
+
+def test_it_runs_a_due_retry_from_the_database(alice_api, colis_data, tariffs, redis_clean):
+    from django.utils import timezone
+
+    task_id = send(alice_api, [item(**colis_data)])[0]["task"]["task_id"]
+    flush_redis()
+    ColisTask.objects.filter(task_id=task_id).update(
+        status=Status.FAILED_RETRY, retry_count=1, next_retry_at=timezone.now())
+    assert sweep(grace=3600)["retried"] == 1
+    run_burst()
+    assert ColisTask.objects.get(task_id=task_id).status == Status.COMPLETED
