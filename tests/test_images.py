@@ -1,0 +1,141 @@
+"""Photo processing: upright, stripped, flattened, resized; every bad input is a PhotoRejected."""
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from sync.images import MAX_PIXELS, PhotoRejected, process
+
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+def jpeg_bytes(img: Image.Image, exif: Image.Exif | None = None, **params) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", exif=exif or Image.Exif(), **params)
+    return buf.getvalue()
+
+
+def quadrants(width: int = 400, height: int = 200) -> Image.Image:
+    """Red on the left half, blue on the right: any rotation moves the colours."""
+    img = Image.new("RGB", (width, height), "blue")
+    img.paste(Image.new("RGB", (width // 2, height), "red"), (0, 0))
+    return img
+
+
+def gps_exif(orientation: int | None = None) -> Image.Exif:
+    exif = Image.Exif()
+    exif[0x010F] = "TabletMaker"
+    if orientation:
+        exif[ORIENTATION] = orientation
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (14.0, 41.0, 30.0), 3: "W", 4: (17.0, 26.0, 50.0)})
+    return exif
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG whose header claims `width` × `height`, with (almost) no pixel data."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data)))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def is_red(pixel) -> bool:
+    r, g, b = pixel[:3]
+    return r > 200 and g < 60 and b < 60
+
+
+def is_blue(pixel) -> bool:
+    r, g, b = pixel[:3]
+    return b > 200 and r < 60 and g < 60
+
+
+def test_it_applies_the_exif_orientation_to_the_pixels():
+    # Orientation 6: the camera was turned; shown upright, the left (red) half is on top.
+    out = Image.open(io.BytesIO(process(jpeg_bytes(quadrants(), gps_exif(6))).image))
+    assert out.size == (200, 400)
+    assert is_red(out.getpixel((100, 50))) and is_blue(out.getpixel((100, 350)))
+    assert out.getexif().get(ORIENTATION) is None
+
+
+def test_it_removes_gps_and_every_exif_tag_from_the_stored_bytes():
+    source = jpeg_bytes(quadrants(), gps_exif())
+    assert b"TabletMaker" in source and Image.open(io.BytesIO(source)).getexif().get_ifd(GPS_IFD)
+    processed = process(source)
+    for data in (processed.image, processed.thumbnail):
+        assert b"Exif" not in data and b"TabletMaker" not in data
+        assert not Image.open(io.BytesIO(data)).getexif()
+        assert Image.open(io.BytesIO(data)).info.get("exif") is None
+
+
+def test_it_flattens_a_png_alpha_onto_white():
+    img = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    img.paste(Image.new("RGBA", (50, 100), (255, 0, 0, 255)), (0, 0))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    out = Image.open(io.BytesIO(process(buf.getvalue()).image))
+    assert out.mode == "RGB" and out.format == "JPEG"
+    assert is_red(out.getpixel((10, 50)))
+    assert min(out.getpixel((90, 50))) > 240  # transparent became white, not black
+
+
+def test_it_shrinks_to_1600_and_makes_a_320_thumbnail():
+    processed = process(jpeg_bytes(quadrants(3200, 1800)))
+    assert Image.open(io.BytesIO(processed.image)).size == (1600, 900)
+    assert Image.open(io.BytesIO(processed.thumbnail)).size == (320, 180)
+
+
+def test_it_keeps_a_small_photo_at_its_size():
+    assert process(jpeg_bytes(quadrants(640, 480))).size == (640, 480)
+
+
+def test_it_accepts_webp_and_heic():
+    for fmt in ("WEBP", "HEIF"):
+        buf = io.BytesIO()
+        quadrants().save(buf, fmt)
+        assert process(buf.getvalue()).size == (400, 200)
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "vide"),
+    (b"Bonjour, ceci n'est pas une photo.\n" * 20, "pas une photo"),
+    (png_header(8000, 8000), "trop grande"),  # 64 MP claimed by a 100-byte file
+    (png_header(100_000, 100_000), "trop grande"),  # past Pillow's own bomb limit
+])
+def test_it_rejects_bad_input_with_a_french_message(data, words):
+    with pytest.raises(PhotoRejected) as exc:
+        process(data)
+    assert words in exc.value.message
+
+
+def test_it_rejects_a_truncated_jpeg():
+    data = jpeg_bytes(Image.effect_noise((800, 600), 64).convert("RGB"), quality=95)
+    with pytest.raises(PhotoRejected) as exc:
+        process(data[: len(data) // 2])
+    assert "tronquée" in exc.value.message
+
+
+def test_it_rejects_unsupported_formats():
+    buf = io.BytesIO()
+    quadrants().save(buf, "GIF")
+    with pytest.raises(PhotoRejected) as exc:
+        process(buf.getvalue())
+    assert "JPEG, PNG, WebP" in exc.value.message
+
+
+def test_it_refuses_just_over_40_megapixels_before_decoding():
+    width = 8000
+    height = MAX_PIXELS // width + 1
+    with pytest.raises(PhotoRejected):
+        process(png_header(width, height))
+
+
+def test_it_rejects_a_png_with_a_broken_body():
+    with pytest.raises(PhotoRejected) as exc:
+        process(png_header(300, 300))  # IDAT far too short for 300 × 300
+    assert "tronquée" in exc.value.message
