@@ -103,7 +103,8 @@ def _check_update(user, data: dict) -> dict:
         colis = Colis.objects.filter(pk=colis_id).select_related("lot").first()
         if colis is None or not (user.is_supervisor or colis.created_by_id == user.pk):
             errors["colis"] = ["colis_not_found"]
-    if not isinstance(data.get("base_version"), int) or data["base_version"] < 1:
+    version = data.get("base_version")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
         errors["base_version"] = ["Un entier positif est requis."]
     changes_ = {k: v for k, v in data.items() if k in services.EDITABLE_FIELDS}
     if not changes_:

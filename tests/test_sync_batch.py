@@ -218,3 +218,16 @@ def test_its_answer_is_json_serialisable_with_every_result(alice_api, colis_data
     answers = post(alice_api, [one, one, {**one, "data": {}}, item(poids="x")]).json()["items"]
     assert [a["result"] for a in answers] == ["accepted", "duplicate", "conflict", "invalid"]
     json.dumps(answers)
+
+
+@pytest.mark.parametrize("data", [{"colis": 10**20, "base_version": 1, "poids": "1"},
+                                  {"colis": 1, "base_version": 10**20, "poids": "1"},
+                                  {"colis": 1, "base_version": True, "poids": "1"}])
+def test_it_reports_out_of_range_ids_as_field_errors(alice_api, data, redis_clean):
+    answer = post(alice_api, [item(op="update", **data)]).json()["items"][0]
+    assert answer["result"] == "invalid"
+
+
+def test_it_reports_out_of_range_client_and_lot_ids(alice_api, colis_data, redis_clean):
+    answer = post(alice_api, [item(**{**colis_data, "client": 10**20, "lot": 10**20})])
+    assert {"client", "lot"} <= answer.json()["items"][0]["errors"].keys()
