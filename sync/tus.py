@@ -1,0 +1,298 @@
+"""Resumable photo uploads: the tus 1.0.0 protocol, written here rather than taken from drf-tus.
+
+Extensions: creation, creation-with-upload, expiration, checksum, termination. An upload
+belongs to the user who created it (anyone else gets 404), lives in the default storage
+under UPLOAD_TEMP_DIR/<server-chosen uuid>, and expires when left unfinished. A chunk is
+read and its checksum verified before the upload's row is locked; then, under the lock,
+the offset is checked again, the chunk written at that offset and the new offset saved,
+so two PATCHes racing on one upload cannot interleave their bytes.
+"""
+
+import base64
+import binascii
+import hashlib
+import shutil
+import tempfile
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import http_date
+from rest_framework.exceptions import APIException
+from rest_framework.permissions import BasePermission
+from rest_framework.views import APIView
+
+from . import photos
+from .models import Upload
+
+TUS_VERSION = "1.0.0"
+EXTENSIONS = "creation,creation-with-upload,expiration,checksum,termination"
+ALGORITHMS = ("sha1", "sha256", "md5")
+CHUNK_TYPE = "application/offset+octet-stream"
+MAX_METADATA = 4096  # bytes of Upload-Metadata header
+READ_BLOCK = 64 * 1024
+
+
+class TusError(Exception):
+    """A refused request: its status and a short reason in the body."""
+
+    def __init__(self, status: int, reason: str):
+        self.status, self.reason = status, reason
+        super().__init__(f"{status} {reason}")
+
+
+class VersionMismatch(APIException):
+    status_code = 412
+    default_detail = "Tus-Resumable 1.0.0 est requis."
+
+
+class CanUpload(BasePermission):
+    """Agents and admins upload; OPTIONS (protocol discovery, CORS) is open to all."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method == "OPTIONS":
+            return True
+        user = request.user
+        return bool(user and user.is_authenticated and user.can_register_colis)
+
+
+class TusView(APIView):
+    permission_classes = [CanUpload]
+    parser_classes: list = []  # the body is read raw, as a stream
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method != "OPTIONS" and request.headers.get("Tus-Resumable") != TUS_VERSION:
+            raise VersionMismatch()
+
+    def handle_exception(self, exc):
+        if isinstance(exc, TusError):
+            return _plain(exc.status, exc.reason)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Tus-Resumable"] = TUS_VERSION
+        if response.status_code == 412:
+            response["Tus-Version"] = TUS_VERSION
+        return response
+
+    def options(self, request, *args, **kwargs):
+        response = HttpResponse(status=204)
+        response["Tus-Version"] = TUS_VERSION
+        response["Tus-Extension"] = EXTENSIONS
+        response["Tus-Max-Size"] = str(settings.TUS_MAX_SIZE)
+        response["Tus-Checksum-Algorithm"] = ",".join(ALGORITHMS)
+        return response
+
+    def get_upload(self, upload_id, *, lock: bool = False) -> Upload:
+        """The caller's upload, unless it expired unfinished; else 404."""
+        rows = Upload.objects.filter(
+            Q(completed_at__isnull=False) | Q(expires_at__gt=timezone.now()),
+            upload_id=upload_id, owner=self.request.user)
+        upload = (rows.select_for_update() if lock else rows).first()
+        if upload is None:
+            raise TusError(404, "Upload not found.")
+        return upload
+
+
+class UploadCreate(TusView):
+    """POST /api/v1/uploads/: creation, with the first chunk in the body if the client likes."""
+
+    def post(self, request):
+        length = _int_header(request, "Upload-Length")
+        if length > settings.TUS_MAX_SIZE:
+            raise TusError(413, f"Upload-Length exceeds Tus-Max-Size ({settings.TUS_MAX_SIZE}).")
+        metadata = _metadata(request.headers.get("Upload-Metadata", ""))
+        chunk = None
+        if _content_type(request) == CHUNK_TYPE:
+            chunk = _read_chunk(request, length)
+        with transaction.atomic():
+            upload = _create(request.user, length, metadata)
+            if chunk is not None:
+                _write(upload, chunk)
+        response = _offset_response(201, upload)
+        response["Location"] = reverse("tus-upload", kwargs={"upload_id": upload.upload_id})
+        return response
+
+
+class UploadDetail(TusView):
+    """HEAD (where am I?), PATCH (append a chunk), DELETE (give up) on one upload."""
+
+    def head(self, request, upload_id):
+        upload = self.get_upload(upload_id)
+        response = _offset_response(200, upload)
+        response["Upload-Length"] = str(upload.length)
+        response["Upload-Metadata"] = _encode_metadata(upload.metadata)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def patch(self, request, upload_id):
+        upload = self.get_upload(upload_id)
+        if _content_type(request) != CHUNK_TYPE:
+            raise TusError(415, f"Content-Type must be {CHUNK_TYPE}.")
+        offset = _int_header(request, "Upload-Offset")
+        if offset != upload.offset:
+            raise TusError(409, f"Upload-Offset is {upload.offset}.")
+        chunk = _read_chunk(request, upload.length - offset)
+        with transaction.atomic():
+            upload = self.get_upload(upload_id, lock=True)
+            if offset != upload.offset:  # another PATCH got there first
+                raise TusError(409, f"Upload-Offset is {upload.offset}.")
+            _write(upload, chunk)
+        return _offset_response(204, upload)
+
+    def delete(self, request, upload_id):
+        with transaction.atomic():
+            upload = self.get_upload(upload_id, lock=True)
+            delete_upload(upload)
+        return HttpResponse(status=204)
+
+
+def _create(owner, length: int, metadata: dict) -> Upload:
+    upload_id = uuid.uuid4()
+    name = default_storage.save(f"{settings.UPLOAD_TEMP_DIR}/{upload_id}", ContentFile(b""))
+    return Upload.objects.create(
+        upload_id=upload_id, owner=owner, photo_id=metadata["photo_id"],
+        op_id=metadata.get("op_id"), length=length, metadata=metadata["raw"], temp_name=name,
+        expires_at=timezone.now() + timedelta(seconds=settings.UPLOAD_EXPIRES))
+
+
+def _write(upload: Upload, chunk) -> None:
+    """Append a verified chunk at the upload's offset (row held by the caller)."""
+    upload.temp_name = _append(upload.temp_name, upload.offset, chunk)
+    upload.offset += chunk.size
+    if upload.offset == upload.length:
+        upload.completed_at = timezone.now()
+        photos.attach_on_commit(str(upload.photo_id))
+    upload.save(update_fields=["temp_name", "offset", "completed_at"])
+
+
+def _append(name: str, offset: int, chunk) -> str:
+    """Write `chunk` at `offset` in the stored file; returns its (possibly new) name."""
+    try:
+        path = default_storage.path(name)
+    except NotImplementedError:  # object storage: no appending, rewrite the whole file
+        with default_storage.open(name, "rb") as fh:
+            head = fh.read(offset)
+        default_storage.delete(name)
+        return default_storage.save(name, ContentFile(head + chunk.file.read()))
+    with open(path, "r+b") as fh:
+        fh.seek(offset)  # bytes past the offset (a write whose commit failed) are dropped
+        shutil.copyfileobj(chunk.file, fh)
+        fh.truncate()
+    return name
+
+
+def delete_upload(upload: Upload) -> None:
+    default_storage.delete(upload.temp_name)
+    upload.delete()
+
+
+class Chunk:
+    """A request body spooled to memory or disk, its size known and its checksum verified."""
+
+    def __init__(self, file, size: int):
+        self.file, self.size = file, size
+
+
+def _read_chunk(request, room: int) -> Chunk:
+    """Read the body (at most `room` bytes, else 413) and check Upload-Checksum (else 460)."""
+    algorithm, expected = _checksum_header(request)
+    declared = request.headers.get("Content-Length")
+    if declared and declared.isascii() and declared.isdigit() and int(declared) > room:
+        raise TusError(413, "The chunk goes past Upload-Length.")
+    digest = hashlib.new(algorithm) if algorithm else None
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
+    size = 0
+    while block := request._request.read(READ_BLOCK):
+        size += len(block)
+        if size > room:
+            raise TusError(413, "The chunk goes past Upload-Length.")
+        if digest:
+            digest.update(block)
+        spool.write(block)
+    if digest and digest.digest() != expected:
+        raise TusError(460, "Checksum mismatch: the chunk was not appended.")
+    spool.seek(0)
+    return Chunk(spool, size)
+
+
+def _checksum_header(request) -> tuple[str | None, bytes | None]:
+    raw = request.headers.get("Upload-Checksum")
+    if not raw:
+        return None, None
+    algorithm, _, encoded = raw.strip().partition(" ")
+    if algorithm not in ALGORITHMS:
+        raise TusError(400, f"Unsupported checksum algorithm; use one of {','.join(ALGORITHMS)}.")
+    try:
+        return algorithm, base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error as exc:
+        raise TusError(400, "Upload-Checksum is not base64.") from exc
+
+
+def _metadata(header: str) -> dict:
+    """Decode Upload-Metadata; `photo_id` (UUID) is required, `op_id` optional.
+
+    The values are kept as the device sent them (`raw`); `filename` never names a file.
+    """
+    if len(header) > MAX_METADATA:
+        raise TusError(400, "Upload-Metadata is too long.")
+    raw = {}
+    for pair in filter(None, (p.strip() for p in header.split(","))):
+        key, _, encoded = pair.partition(" ")
+        try:
+            raw[key] = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise TusError(400, f"Upload-Metadata {key}: invalid base64 or UTF-8.") from exc
+    result = {"raw": raw, "photo_id": _uuid(raw, "photo_id", required=True)}
+    result["op_id"] = _uuid(raw, "op_id", required=False)
+    return result
+
+
+def _encode_metadata(values: dict) -> str:
+    return ",".join(f"{key} {base64.b64encode(value.encode()).decode()}".rstrip()
+                    for key, value in values.items())
+
+
+def _uuid(values: dict, key: str, *, required: bool) -> uuid.UUID | None:
+    if not values.get(key):
+        if required:
+            raise TusError(400, f"Upload-Metadata must carry {key} (a UUID).")
+        return None
+    try:
+        return uuid.UUID(values[key])
+    except ValueError as exc:
+        raise TusError(400, f"Upload-Metadata {key} is not a UUID.") from exc
+
+
+def _int_header(request, name: str) -> int:
+    value = request.headers.get(name, "").strip()
+    if not (value.isascii() and value.isdigit()):
+        raise TusError(400, f"{name} must be a non-negative integer.")
+    return int(value)
+
+
+def _content_type(request) -> str:
+    return request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
+def _offset_response(status: int, upload: Upload) -> HttpResponse:
+    response = HttpResponse(status=status)
+    response["Upload-Offset"] = str(upload.offset)
+    if not upload.is_complete:
+        response["Upload-Expires"] = http_date(upload.expires_at.timestamp())
+    return response
+
+
+def _plain(status: int, reason: str) -> HttpResponse:
+    phrase = "Checksum Mismatch" if status == 460 else None
+    return HttpResponse(reason, status=status, reason=phrase,
+                        content_type="text/plain; charset=utf-8")

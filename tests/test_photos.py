@@ -1,0 +1,276 @@
+"""A colis and its photo, linked in either order; attach_photo and the sweeper's photo duties."""
+
+import io
+import uuid
+from datetime import timedelta
+
+import django_rq
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import include, path
+from django.utils import timezone
+from PIL import Image
+from rq.job import Job
+
+from server.cargo import services
+from server.cargo.models import Colis
+from sync import photos
+from sync.models import ColisTask, Upload
+from sync.photos import PhotoRejected, attach_photo, photo_fields_for, sweep_uploads
+
+from .conftest import item
+from .test_images import gps_exif, is_blue, is_red, jpeg_bytes, quadrants
+from .test_tus import b64, create, patch
+
+urlpatterns = [path("api/v1/", include("sync.tus_urls")), path("", include("server.urls"))]
+pytestmark = pytest.mark.urls(__name__)
+
+A = Colis.Photo
+PHOTO = jpeg_bytes(quadrants(), gps_exif(6))  # turned, with a position: both must go
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def make_upload(owner, photo_id, data: bytes = PHOTO, *, complete: bool = True) -> Upload:
+    upload_id = uuid.uuid4()
+    name = default_storage.save(f"tmp-uploads/{upload_id}", ContentFile(data))
+    now = timezone.now()
+    return Upload.objects.create(
+        upload_id=upload_id, owner=owner, photo_id=photo_id, length=len(data),
+        offset=len(data) if complete else 0, temp_name=name, expires_at=now + timedelta(days=1),
+        completed_at=now if complete else None)
+
+
+def make_colis(user, colis_data, photo_id) -> tuple[Colis, ColisTask]:
+    colis = services.create_colis(user, colis_data, photo_id=photo_id)
+    task = ColisTask.objects.create(op_id=uuid.uuid4(), operation="create", colis_data={},
+                                    payload_hash="-", initiated_by=user, colis=colis,
+                                    photo_id=photo_id, status="completed")
+    return colis, task
+
+
+def stored_image(name: str) -> Image.Image:
+    with default_storage.open(name, "rb") as fh:
+        data = fh.read()
+    assert b"Exif" not in data and not Image.open(io.BytesIO(data)).getexif()
+    return Image.open(io.BytesIO(data))
+
+
+def files(media) -> list[str]:
+    return sorted(str(p.relative_to(media)) for p in (media / "colis").rglob("*") if p.is_file())
+
+
+def upload_over_tus(api, photo_id, data: bytes = PHOTO) -> None:
+    """A device sends its photo in two chunks, the first with the creation."""
+    meta = f"photo_id {b64(str(photo_id))},filename {b64('IMG_0001.jpg')}"
+    half = len(data) // 2
+    location = create(api, len(data), data[:half], HTTP_UPLOAD_METADATA=meta)["Location"]
+    assert patch(api, location, half, data[half:]).status_code == 204
+
+
+def sync_colis(api, colis_data, photo_id) -> dict:
+    answer = api.post("/api/v1/sync/", {"items": [item(**colis_data, photo_id=str(photo_id))]},
+                      format="json").json()["items"][0]
+    assert answer["result"] == "accepted", answer
+    return answer["task"]
+
+
+def changed_since(api, cursor: str) -> list[dict]:
+    return api.get("/api/v1/sync/changes", {"since": cursor}).json()["items"]
+
+
+# Both orders, end to end through the API (jobs inline).
+
+@pytest.mark.django_db(transaction=True)
+def test_it_attaches_a_photo_that_arrived_before_its_colis(alice_api, colis_data, tariffs,
+                                                           inline_jobs):
+    photo_id = uuid.uuid4()
+    upload_over_tus(alice_api, photo_id)
+    task = sync_colis(alice_api, colis_data, photo_id)
+    assert task["status"] == "completed" and task["colis"]["photo"] == "ready"
+    colis = Colis.objects.get()
+    assert task["colis"]["image_url"] == colis.image.url
+    assert task["colis"]["thumbnail_url"] == colis.thumbnail.url
+    image = stored_image(colis.image.name)
+    assert image.size == (200, 400)  # upright: the red half on top
+    assert is_red(image.getpixel((100, 50))) and is_blue(image.getpixel((100, 350)))
+    assert max(stored_image(colis.thumbnail.name).size) <= 320
+    assert "IMG_0001" not in colis.image.name and str(photo_id) in colis.image.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_attaches_a_photo_that_arrives_after_its_colis(alice_api, colis_data, tariffs,
+                                                          inline_jobs):
+    photo_id = uuid.uuid4()
+    task = sync_colis(alice_api, colis_data, photo_id)
+    assert task["status"] == "completed" and task["colis"]["numero_suivi"]
+    assert task["colis"]["photo"] == "awaiting" and task["colis"]["image_url"] is None
+    cursor = alice_api.get("/api/v1/sync/changes").json()["cursor"]
+    upload_over_tus(alice_api, photo_id)
+    [again] = changed_since(alice_api, cursor)
+    assert again["task_id"] == task["task_id"] and again["status"] == "completed"
+    assert again["colis"]["photo"] == "ready" and again["colis"]["thumbnail_url"]
+    assert stored_image(Colis.objects.get().image.name).size == (200, 400)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_fails_only_the_photo_when_a_late_photo_is_rejected(alice_api, colis_data, tariffs,
+                                                               inline_jobs):
+    photo_id = uuid.uuid4()
+    task = sync_colis(alice_api, colis_data, photo_id)
+    cursor = alice_api.get("/api/v1/sync/changes").json()["cursor"]
+    upload_over_tus(alice_api, photo_id, b"pas une image, malgre le nom .jpg\n" * 10)
+    [again] = changed_since(alice_api, cursor)
+    assert again["task_id"] == task["task_id"] and again["status"] == "completed"
+    assert again["colis"]["photo"] == "failed"
+    assert "pas une photo" in again["colis"]["photo_error"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_fails_the_task_when_an_early_photo_is_rejected(alice_api, colis_data, tariffs,
+                                                           inline_jobs):
+    photo_id = uuid.uuid4()
+    upload_over_tus(alice_api, photo_id, PHOTO[: len(PHOTO) // 2])  # truncated JPEG
+    task = sync_colis(alice_api, colis_data, photo_id)
+    assert task["status"] == "failed_final" and task["error_code"] == "photo_rejected"
+    assert "tronquée" in task["error_message"]
+    assert not Colis.objects.exists()
+
+
+# The functions the materialise job and the sweeper call.
+
+def test_it_gives_awaiting_fields_until_the_upload_is_complete(alice, colis_data):
+    photo_id = uuid.uuid4()
+    task = ColisTask(initiated_by=alice, photo_id=photo_id)
+    assert photo_fields_for(task) == {"photo_status": "awaiting"}
+    make_upload(alice, photo_id, complete=False)
+    assert photo_fields_for(task) == {"photo_status": "awaiting"}
+    make_upload(alice, photo_id)
+    fields = photo_fields_for(task)
+    assert fields["photo_status"] == "ready" and fields["photo_error"] == ""
+    assert default_storage.exists(fields["image"]) and default_storage.exists(fields["thumbnail"])
+
+
+def test_it_leaves_one_image_and_one_thumbnail_when_reprocessing(alice, colis_data, media):
+    photo_id = uuid.uuid4()
+    make_upload(alice, photo_id)
+    task = ColisTask(initiated_by=alice, photo_id=photo_id)
+    first = photo_fields_for(task)
+    assert photo_fields_for(task) == first
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    attach_photo(str(photo_id))
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.FAILED)
+    attach_photo(str(photo_id))
+    colis.refresh_from_db()
+    assert colis.photo_status == A.READY and colis.image.name == first["image"]
+    assert files(media) == sorted([first["image"], first["thumbnail"]])
+
+
+def test_it_raises_photo_rejected_for_the_materialise_job(alice):
+    photo_id = uuid.uuid4()
+    make_upload(alice, photo_id, b"")
+    with pytest.raises(PhotoRejected) as exc:
+        photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id))
+    assert exc.value.message == "Le fichier photo est vide (0 octet)."
+
+
+def test_it_attaches_once_and_moves_the_task_in_the_feed(alice, colis_data):
+    photo_id = uuid.uuid4()
+    colis, task = make_colis(alice, colis_data, photo_id)
+    assert attach_photo(str(photo_id)) == "not claimed"  # no upload yet
+    make_upload(alice, photo_id)
+    assert attach_photo(str(photo_id)) == "ready"
+    task.refresh_from_db()
+    seq = task.change_seq
+    assert seq > 0
+    assert attach_photo(str(photo_id)) == "nothing to do"  # a second run changes nothing
+    task.refresh_from_db()
+    assert task.change_seq == seq
+
+
+def test_it_does_nothing_before_the_colis_exists(alice):
+    photo_id = uuid.uuid4()
+    make_upload(alice, photo_id)
+    assert attach_photo(str(photo_id)) == "no colis yet"
+
+
+def test_it_never_takes_another_users_upload(alice, bob, colis_data):
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    make_upload(bob, photo_id)
+    attach_photo(str(photo_id))
+    colis.refresh_from_db()
+    assert colis.photo_status == A.AWAITING and not colis.image
+    assert photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id)) == {
+        "photo_status": "awaiting"}
+
+
+def test_it_leaves_a_photo_another_run_is_processing(alice, colis_data):
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    make_upload(alice, photo_id)
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.PROCESSING,
+                                             updated_at=timezone.now())
+    assert attach_photo(str(photo_id)) == "not claimed"
+    # A run that died long ago leaves its claim behind: it is taken over.
+    Colis.objects.filter(pk=colis.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert attach_photo(str(photo_id)) == "ready"
+
+
+# The sweeper.
+
+def test_it_sweeps_a_photo_that_completed_before_its_colis_committed(alice, colis_data,
+                                                                     inline_jobs):
+    photo_id = uuid.uuid4()
+    make_upload(alice, photo_id)  # its attach_photo found no colis yet
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    assert sweep_uploads()["photos_requeued"] == 1
+    colis.refresh_from_db()
+    assert colis.photo_status == A.READY
+    summary = sweep_uploads()  # the upload has served: deleted
+    assert summary["uploads_used"] == 1 and summary["photos_requeued"] == 0
+    assert not Upload.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # django-rq enqueues when the transaction commits
+def test_it_enqueues_a_waiting_photo_once(alice, colis_data, settings, redis_clean):
+    settings.COLIS_ASYNC = True
+    photo_id = uuid.uuid4()
+    make_upload(alice, photo_id)
+    make_colis(alice, colis_data, photo_id)
+    assert sweep_uploads()["photos_requeued"] == 1
+    job = Job.fetch(f"attach-{photo_id}", connection=django_rq.get_connection("colis"))
+    assert job.func_name == "sync.photos.attach_photo" and job.args == (str(photo_id),)
+    assert sweep_uploads()["photos_requeued"] == 0  # its job is still queued
+
+
+def test_it_keeps_unclaimed_uploads_for_a_week(alice, colis_data, inline_jobs, monkeypatch):
+    waiting, stray = uuid.uuid4(), uuid.uuid4()
+    make_colis(alice, colis_data, waiting)
+    for photo_id in (waiting, stray):
+        upload = make_upload(alice, photo_id)
+        Upload.objects.filter(pk=upload.pk).update(
+            completed_at=timezone.now() - photos.UNCLAIMED_KEEP - timedelta(hours=1))
+    monkeypatch.setattr(photos, "enqueue_attach", lambda photo_id: None)
+    assert sweep_uploads()["uploads_used"] == 1
+    assert list(Upload.objects.values_list("photo_id", flat=True)) == [waiting]
+
+
+def test_it_counts_nothing_when_there_is_nothing_to_sweep(db):
+    assert sweep_uploads(timezone.now()) == {
+        "uploads_expired": 0, "uploads_used": 0, "photos_requeued": 0}
+
+
+
+def test_it_fails_the_photo_when_its_upload_file_is_gone(alice, colis_data):
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    default_storage.delete(make_upload(alice, photo_id).temp_name)
+    assert attach_photo(str(photo_id)) == "failed"
+    colis.refresh_from_db()
+    assert "introuvable" in colis.photo_error
