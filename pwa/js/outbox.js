@@ -146,7 +146,10 @@ export async function applyResults(results) {
     if (r.result === 'accepted' || r.result === 'duplicate') {
       const next = r.task ? fromTask(item, r.task, now) || { ...item } : { ...item, state: 'pending' };
       if (next.state === 'queued') next.state = 'pending';
-      if (r.lot) next.lot = r.lot;
+      if (r.lot) {
+        // A lot is opened at once and has no task: the server's answer is its completion.
+        Object.assign(next, { lot: r.lot, state: 'completed', done_at: next.done_at || now });
+      }
       return next;
     }
     if (r.result === 'invalid' || r.result === 'conflict') {

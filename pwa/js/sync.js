@@ -66,30 +66,36 @@ export async function pullChanges(report = { changes: 0 }) {
   }
 }
 
+async function uploadOne(item, photo, token) {
+  const blob = await outbox.photoBlob(photo.photo_id);
+  await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
+    metadata: { photo_id: photo.photo_id, op_id: item.op_id },
+    headers: { Authorization: `Token ${token}` },
+    onProgress: ({ url, offset }) => outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset }) });
+  await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
+    uploaded_at: new Date().toISOString(), last_error: null });
+}
+
+// Photos go after the metadata, one by one; a failed photo does not stop the others.
 async function uploadPhotos(report) {
   const auth = await api.currentAuth();
   const todo = await outbox.photosToUpload(await outbox.all());
+  let failure = null;
   for (const { item, photo } of todo) {
     if (photo.rejected) continue;
-    const blob = await outbox.photoBlob(photo.photo_id);
     try {
-      await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
-        metadata: { photo_id: photo.photo_id, op_id: item.op_id },
-        headers: { Authorization: `Token ${auth.token}` },
-        onProgress: ({ url, offset }) => outbox.notePhotoProgress(photo.photo_id,
-          { upload_url: url, offset }) });
+      await uploadOne(item, photo, auth.token);
+      report.photos += 1;
     } catch (error) {
       if (error.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
-      if (error.status === 413 || error.status === 400) {
-        await outbox.notePhotoProgress(photo.photo_id, { rejected: `HTTP ${error.status}` });
-        continue;
-      }
-      throw error.status >= 500 || error.status === 0 ? new ServerError(error.status) : error;
+      const fields = { last_error: error.message };
+      if (error.status === 413 || error.status === 400) fields.rejected = `HTTP ${error.status}`;
+      await outbox.notePhotoProgress(photo.photo_id, fields);
+      if (!fields.rejected) failure = failure || error;
+      if (error.status === 0) break;  // the link is down: the next photo would fail too
     }
-    await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
-      uploaded_at: new Date().toISOString() });
-    report.photos += 1;
   }
+  if (failure) throw new ServerError(`photo: ${failure.message}`);
 }
 
 async function fetchAll(url) {
@@ -130,12 +136,12 @@ async function cycle() {
   const report = { sent: 0, changes: 0, photos: 0 };
   await sendBatches(report);
   await pullChanges(report);
+  const now = new Date().toISOString();
+  await kvSet('last_sync_ok', now);
   await uploadPhotos(report);
   if (report.photos) await pullChanges(report);
   await outbox.purge();
   await refreshReference().catch((error) => console.warn('reference refresh', error));
-  const now = new Date().toISOString();
-  await kvSet('last_sync_ok', now);
   return { ok: true, at: now, ...report };
 }
 

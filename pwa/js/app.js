@@ -1,0 +1,323 @@
+// The page controller: wires the views to the outbox and the sync loop.
+
+import * as api from './api.js';
+import { compressPhoto } from './compress.js';
+import * as db from './db.js';
+import { chooseLanguage, currentLanguage, fmt, gettext, loadCatalog, ngettext } from './i18n.js';
+import * as outbox from './outbox.js';
+import * as sync from './sync.js';
+import { renderConflict } from './views/conflict.js';
+import { h, mount } from './views/dom.js';
+import { clientLabel, renderForm } from './views/form.js';
+import { EDITABLE, typeLabel } from './views/labels.js';
+import { renderLogin } from './views/login.js';
+import { renderLots } from './views/lots.js';
+import { renderQueue } from './views/queue.js';
+import { renderSettings } from './views/settings.js';
+import { renderTopbar } from './views/topbar.js';
+
+const QUOTA_WARNING = 0.8;
+const config = readConfig();
+const metrics = { saves: [] };
+globalThis.colisMetrics = metrics;
+const state = { tab: 'form', items: [], photos: {}, clients: [], lots: [], tariffs: [], auth: null,
+  storage: null, overlay: null, lastSync: null, referenceAt: null, started: false };
+let loop = null;
+const $ = (id) => document.getElementById(id);
+
+function readConfig() {
+  // Test and tuning knobs: localStorage 'colis.config' = {"baseMs":…, "idleMs":…, "maxMs":…, "bgsync":false}.
+  try { return JSON.parse(localStorage.getItem('colis.config') || '{}'); } catch { return {}; }
+}
+
+async function refreshLocal() {
+  const [items, photos, lastSync, referenceAt] = await Promise.all([outbox.all(), outbox.photoStates(),
+    db.kvGet('last_sync_ok'), db.kvGet('reference_at')]);
+  Object.assign(state, { items, photos, lastSync });
+  if (referenceAt !== state.referenceAt || !state.tariffs.length) {
+    const [clients, lots, tariffs] = await Promise.all([db.getAll('clients'), db.getAll('lots'), db.getAll('tariffs')]);
+    Object.assign(state, { clients, lots, tariffs, referenceAt });
+  }
+  document.body.dataset.refReady = state.tariffs.length && state.clients.length ? '1' : '0';
+}
+
+function lotChoices() {
+  const serverByOp = new Set(state.lots.map((l) => l.op_id).filter(Boolean));
+  const counts = {};
+  for (const i of state.items) {
+    if (i.op !== 'create') continue;
+    const key = i.data.lot ? `id:${i.data.lot}` : `op:${i.data.lot_op_id}`;
+    counts[key] = (counts[key] || 0) + 1;
+  }
+  const local = state.items.filter((i) => i.op === 'open_lot' && !serverByOp.has(i.op_id)
+    && !['invalid', 'cancelled', 'failed_final', 'failed'].includes(i.state))
+    .map((i) => ({ key: i.lot?.id ? `id:${i.lot.id}` : `op:${i.op_id}`, type_lot: i.data.type_lot, local: !i.lot,
+      label: i.lot?.numero_lot || fmt(gettext('%(type)s — nouveau lot'), { type: typeLabel(i.data.type_lot) }) }));
+  const server = state.lots.map((l) => ({ key: `id:${l.id}`, type_lot: l.type_lot, label: l.numero_lot, op_id: l.op_id }));
+  const all = [...local.filter((l) => !server.some((s) => s.key === l.key)), ...server];
+  for (const lot of all) lot.count = counts[lot.key] || 0;
+  return all;
+}
+
+function lotFields(key) {
+  if (key.startsWith('id:')) return { lot: Number(key.slice(3)) };
+  const opId = key.slice(3);
+  const opened = state.items.find((i) => i.op_id === opId);
+  if (opened?.lot?.id) return { lot: opened.lot.id };
+  const server = state.lots.find((l) => l.op_id === opId);
+  return server ? { lot: server.id } : { lot_op_id: opId };
+}
+
+function lastLotKey() {
+  const key = localStorage.getItem('colis.lastLot') || '';
+  if (key.startsWith('op:')) {
+    const server = state.lots.find((l) => l.op_id === key.slice(3));
+    if (server) return `id:${server.id}`;
+  }
+  return key;
+}
+
+function counts() {
+  return outbox.counts(state.items);
+}
+
+function renderChrome() {
+  const storageWarning = state.storage?.quota && state.storage.usage / state.storage.quota > QUOTA_WARNING
+    ? gettext('Stockage presque plein : synchroniser ou exporter la file dès que possible.') : null;
+  renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
+    running: sync.status.running, tab: state.tab, storageWarning,
+    onTab: (tab) => { state.tab = tab; state.overlay = null; renderMain(); renderChrome(); },
+    onSync: () => loop?.now() });
+}
+
+function renderMain() {
+  const main = $('main');
+  if (state.overlay) return state.overlay(main);
+  if (state.tab === 'form') return showForm(main);
+  if (state.tab === 'queue') return showQueue(main);
+  if (state.tab === 'lots') return renderLots(main, { lots: lotChoices(), onOpen: openLot });
+  return showSettings(main);
+}
+
+function render() {
+  renderChrome();
+  // The form keeps what the agent is typing: it is drawn on navigation only.
+  if (state.tab !== 'form' || !$('colis-form') || state.overlay) renderMain();
+}
+
+function kickSync() {
+  if (config.bgsync !== false) sync.requestBackgroundSync().catch(() => {});
+  setTimeout(() => loop?.now(), 0);
+}
+
+function afterWrite() {
+  refreshLocal().then(() => { renderChrome(); if (state.tab !== 'form') renderMain(); });
+  kickSync();
+}
+
+function showForm(main, { item = null, mode = 'new', errors = {} } = {}) {
+  const initial = item ? { data: item.data, labels: item.labels, lot_key: item.data.lot ? `id:${item.data.lot}` : `op:${item.data.lot_op_id}`,
+    summary: item.task?.colis?.numero_suivi || '' } : null;
+  renderForm(main, { lots: lotChoices(), clients: state.clients, tariffs: state.tariffs, lastLot: lastLotKey(),
+    initial, mode, errors, title: item ? gettext('Modifier le colis') : null,
+    onPhoto: (file) => compressPhoto(file),
+    onSave: (values, photo, { client }) => (item ? saveEdit(item, mode, values, client) : saveNew(values, photo, client)),
+    onCancel: item ? () => { state.overlay = null; state.tab = 'queue'; render(); } : null });
+}
+
+async function saveNew(values, photo, client) {
+  const { lot_key: lotKey, ...rest } = values;
+  const data = { ...rest, ...lotFields(lotKey) };
+  const labels = { client: clientLabel(client), lot: lotChoices().find((l) => l.key === lotKey)?.label };
+  const started = performance.now();
+  await outbox.addColis(data, { photo: photo?.blob || null, labels });
+  const ms = performance.now() - started;
+  metrics.saves.push({ ms, photoBytes: photo?.blob?.size || 0, originalBytes: photo?.originalBytes || 0,
+    compressMs: photo?.ms || 0 });
+  localStorage.setItem('colis.lastLot', lotKey);
+  afterWrite();
+  return fmt(gettext('Colis enregistré sur la tablette (%(ms)s ms).'), { ms: ms.toFixed(1) });
+}
+
+function changesOf(item, values) {
+  const changes = {};
+  for (const f of EDITABLE) if (String(values[f] ?? '') !== String(item.data[f] ?? '')) changes[f] = values[f];
+  return changes;
+}
+
+function latestFor(colisId) {
+  // The newest op touching this colis: an in-flight one to chain on, or the newest version known.
+  const ops = state.items.filter((i) => i.task?.colis?.id === colisId || (i.op === 'update' && i.data.colis === colisId));
+  return ops.sort((a, b) => b.created_at.localeCompare(a.created_at))[0] || null;
+}
+
+async function saveEdit(item, mode, values, client) {
+  const { lot_key: _lot, ...fields } = values;
+  const labels = { ...item.labels, client: clientLabel(client) };
+  if (mode === 'correct' && item.state === 'invalid') {
+    await outbox.correct(item, { ...fields, ...(item.data.lot || item.data.lot_op_id ? {} : lotFields(_lot)) });
+  } else if (mode === 'correct') {
+    const result = await sync.retryTask(item.task.task_id, changesOf(item, fields));
+    if (result.errors) throw new Error(Object.values(result.errors).flat().join(' '));
+  } else if (item.state === 'queued') {
+    await outbox.editQueued(item.op_id, fields, labels);
+  } else {
+    const changes = changesOf(item, fields);
+    if (!Object.keys(changes).length) return gettext('Aucun changement.');
+    const colis = item.task?.colis;
+    const last = colis ? latestFor(colis.id) : null;
+    const inFlight = last && last.op_id !== item.op_id && !outbox.TERMINAL.includes(last.state);
+    const base = { labels: { ...labels, numero_suivi: colis?.numero_suivi }, previous: item.data };
+    if (colis && item.state === 'completed' && !inFlight) {
+      const version = Math.max(colis.version, ...state.items.filter((i) => i.task?.colis?.id === colis.id)
+        .map((i) => i.task.colis.version));
+      await outbox.addUpdate(changes, { ...base, colisId: colis.id, baseVersion: version });
+    } else {
+      await outbox.addUpdate(changes, { ...base, dependsOn: inFlight ? last.op_id : item.op_id });
+    }
+  }
+  state.overlay = null; state.tab = 'queue';
+  afterWrite();
+  setTimeout(render, 0);
+  return gettext('Modification enregistrée sur la tablette.');
+}
+
+function showQueue(main) {
+  renderQueue(main, { items: state.items, photos: state.photos, counts: counts(), lastSync: state.lastSync,
+    syncError: sync.status.lastError,
+    onRetry: (item) => act(() => sync.retryTask(item.task.task_id)),
+    onCancel: (item) => act(() => sync.cancelTask(item.task.task_id)),
+    onCorrect: (item) => overlay((m) => showForm(m, { item, mode: 'correct', errors: item.errors })),
+    onEdit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
+    onResolve: (item) => overlay((m) => showConflict(m, item)),
+    onExport: exportOutbox });
+}
+
+function overlay(draw) {
+  state.overlay = draw;
+  renderMain();
+}
+
+async function act(fn) {
+  try { await fn(); } catch (error) {
+    toast(error instanceof api.NetworkError ? gettext('Pas de réseau : réessayer plus tard.') : String(error.message || error));
+  }
+  await refreshLocal(); render();
+}
+
+function showConflict(main, item) {
+  const server = item.task?.errors?.current || item.task?.colis || null;
+  const local = item.op === 'update' ? { ...item.previous, ...item.data } : item.data;
+  renderConflict(main, { local, server,
+    note: item.state === 'conflict' ? gettext('Le serveur a déjà reçu ce colis avec d\'autres données.') : null,
+    onKeepServer: async () => { await outbox.dismiss(item.op_id); state.overlay = null; afterWrite(); render(); },
+    onKeepLocal: async () => {
+      const changes = Object.fromEntries(EDITABLE.filter((f) => f in item.data).map((f) => [f, item.data[f]]));
+      if (server?.id && server?.version) {
+        await outbox.addUpdate(changes, { colisId: server.id, baseVersion: server.version, labels: item.labels, previous: server });
+        await outbox.dismiss(item.op_id);
+      } else {
+        await outbox.correct(item, {});
+      }
+      state.overlay = null; afterWrite(); render();
+    },
+    onClose: () => { state.overlay = null; render(); } });
+}
+
+async function exportOutbox() {
+  const body = await outbox.exportAll({ device: state.auth?.device_name || null, user: state.auth?.user?.username || null });
+  const blob = new Blob([JSON.stringify(body)], { type: 'application/json' });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+  const link = h('a', { href: URL.createObjectURL(blob), download: `colis-outbox-${stamp}.json` });
+  document.body.append(link); link.click(); link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+async function openLot(type) {
+  const item = await outbox.addOpenLot(type);
+  localStorage.setItem('colis.lastLot', `op:${item.op_id}`);
+  toast(gettext('Lot ouvert sur la tablette ; son numéro arrivera à la synchronisation.'));
+  await refreshLocal();
+  state.tab = 'form'; render();
+  kickSync();
+}
+
+async function showSettings(main) {
+  renderSettings(main, { lang: currentLanguage(), storage: state.storage, auth: state.auth,
+    onLanguage: (lang) => { chooseLanguage(lang); location.reload(); },
+    onPersist: async () => { await navigator.storage?.persist?.(); await measureStorage(); renderMain(); },
+    onLogout: async () => { await db.kvSet('auth', { ...state.auth, token: null, needs_login: false }); location.reload(); } });
+}
+
+async function measureStorage() {
+  if (!navigator.storage?.estimate) return;
+  const [estimate, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted?.()]);
+  state.storage = { usage: estimate.usage || 0, quota: estimate.quota || 0, persisted: Boolean(persisted) };
+}
+
+function toast(text) {
+  const el = $('toast');
+  el.textContent = text; el.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove('show'), 4000);
+}
+
+async function showLogin() {
+  state.auth = await api.currentAuth();
+  await refreshLocal();
+  const waiting = outbox.unsent(state.items).length;
+  mount($('topbar')); mount($('banners'));
+  document.body.dataset.screen = 'login';
+  renderLogin($('main'), { auth: state.auth,
+    pending: waiting ? fmt(ngettext('%(n)s élément attend sur la tablette', '%(n)s éléments attendent sur la tablette', waiting), { n: waiting }) : '',
+    onLogin: async (username, password, deviceName) => {
+      try {
+        state.auth = await api.login(username, password, deviceName);
+      } catch (error) {
+        if (error instanceof api.NetworkError) return gettext('Pas de réseau : la connexion demande le réseau une fois.');
+        if (error.status === 401 || error.status === 400) return gettext('Identifiants invalides.');
+        if (error.status === 429) return gettext('Trop de tentatives : patienter une minute.');
+        return fmt(gettext('Erreur du serveur (%(status)s).'), { status: error.status });
+      }
+      await startApp();
+      return null;
+    } });
+}
+
+async function startApp() {
+  document.body.dataset.screen = 'app';
+  await refreshLocal();
+  render();
+  if (!state.tariffs.length || !state.clients.length) {
+    sync.refreshReference({ force: true }).then(refreshLocal).then(() => { if (state.tab === 'form') renderMain(); render(); })
+      .catch(() => {});
+  }
+  if (!state.started) {
+    state.started = true;
+    sync.events.addEventListener('status', () => refreshLocal().then(render));
+    addEventListener('online', renderChrome);
+    addEventListener('offline', renderChrome);
+    navigator.serviceWorker?.addEventListener('message', (e) => { if (e.data?.type === 'synced') refreshLocal().then(render); });
+    loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs });
+    navigator.storage?.persist?.().catch(() => {}).finally(() => measureStorage().then(renderChrome));
+  } else {
+    loop?.now();
+  }
+}
+
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' })
+    .catch((error) => console.warn('service worker', error));
+}
+
+async function main() {
+  await loadCatalog();
+  registerServiceWorker();
+  api.events.addEventListener('auth-required', () => showLogin());
+  state.auth = await api.currentAuth();
+  if (state.auth?.token) await startApp();
+  else await showLogin();
+}
+
+main();

@@ -1,0 +1,31 @@
+// Photo compression off the main thread: one lazily started worker.
+
+export const MAX_SIDE = 1600;
+export const QUALITY = 0.8;
+
+let worker = null;
+let nextId = 1;
+const waiting = new Map();
+
+function getWorker() {
+  if (!worker) {
+    worker = new Worker(new URL('./compress-worker.js', import.meta.url), { type: 'module' });
+    worker.onmessage = ({ data }) => {
+      const entry = waiting.get(data.id);
+      if (!entry) return;
+      waiting.delete(data.id);
+      if (data.error) entry.reject(new Error(data.error));
+      else entry.resolve(data);
+    };
+  }
+  return worker;
+}
+
+/** Compress a photo to JPEG, longest side 1600 px: { blob, width, height, ms, originalBytes }. */
+export function compressPhoto(file, { maxSide = MAX_SIDE, quality = QUALITY } = {}) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve: (r) => resolve({ ...r, originalBytes: file.size }), reject });
+    getWorker().postMessage({ id, blob: file, maxSide, quality });
+  });
+}

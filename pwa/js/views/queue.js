@@ -1,0 +1,102 @@
+// The queue screen: each item with its state, counts per state, the last
+// successful sync, and the actions on failed items.
+
+import { bytes, dateTime, fmt, gettext, number } from '../i18n.js';
+import { bucket } from '../outbox.js';
+import { h, mount } from './dom.js';
+import { bucketLabel, fieldLabel, photoLabel, typeLabel } from './labels.js';
+
+const ORDER = ['device', 'sent', 'processing', 'completed', 'failed', 'cancelled'];
+
+function title(item) {
+  const labels = item.labels || {};
+  if (item.op === 'open_lot') {
+    return fmt(gettext('Ouverture du lot %(lot)s'), { lot: item.lot?.numero_lot || typeLabel(item.data.type_lot) });
+  }
+  if (item.op === 'update') {
+    return fmt(gettext('Modification du colis %(numero)s'), { numero: labels.numero_suivi || '' });
+  }
+  return [labels.client || `${gettext('Client')} #${item.data.client}`,
+    `${number(item.data.poids, 1)} kg`, labels.lot].filter(Boolean).join(' · ');
+}
+
+function photoLine(item, photo) {
+  if (!item.photo_id) return null;
+  const server = item.task?.colis?.photo;
+  let text;
+  if (!photo) text = server ? photoLabel(server) : gettext('Photo');
+  else if (photo.rejected) text = fmt(gettext('Photo refusée par le serveur (%(why)s)'), { why: photo.rejected });
+  else if (photo.uploaded) text = server && server !== 'awaiting' ? photoLabel(server) : gettext('Photo envoyée');
+  else if (photo.offset) text = fmt(gettext('Photo : envoi %(pct)s %'), { pct: Math.floor(100 * photo.offset / photo.size) });
+  else text = fmt(gettext('Photo sur la tablette (%(size)s)'), { size: bytes(photo.size) });
+  return h('p', { class: 'photo-line muted' }, text);
+}
+
+function errorList(errors) {
+  const entries = Object.entries(errors || {}).filter(([k]) => k !== 'current');
+  if (!entries.length) return null;
+  return h('ul', { class: 'errors' }, entries.map(([field, messages]) => h('li', {},
+    `${fieldLabel(field)} : ${[].concat(messages).map(String).join(' ')}`)));
+}
+
+function isVersionConflict(item) {
+  return item.state === 'conflict' || item.task?.error_code === 'version_conflict';
+}
+
+function actions(item, ctx) {
+  const b = (label, fn, cls = 'secondary') => h('button', { type: 'button', class: `${cls} small`,
+    dataset: { action: label }, onclick: () => fn(item) }, label);
+  const out = [];
+  if (isVersionConflict(item)) out.push(b(gettext('Résoudre le conflit'), ctx.onResolve, 'primary'));
+  else if (item.state === 'invalid') out.push(b(gettext('Corriger'), ctx.onCorrect, 'primary'));
+  else if (['failed', 'failed_final'].includes(item.state)) {
+    out.push(b(gettext('Réessayer'), ctx.onRetry, 'primary'));
+    if (item.op !== 'open_lot') out.push(b(gettext('Corriger et réessayer'), ctx.onCorrect));
+  }
+  if (['failed', 'failed_final', 'failed_retry', 'pending'].includes(item.state) && item.task) {
+    out.push(b(gettext('Annuler'), ctx.onCancel, 'danger'));
+  }
+  if (item.op === 'create' && (item.state === 'queued' || item.state === 'completed'
+    || ['pending', 'processing'].includes(bucket(item)))) out.push(b(gettext('Modifier'), ctx.onEdit));
+  return out.length ? h('div', { class: 'actions' }, out) : null;
+}
+
+function row(item, ctx) {
+  const b = bucket(item);
+  const task = item.task;
+  const detail = [];
+  if (b === 'processing' && task) {
+    detail.push(h('p', { class: 'step' }, task.current_step || gettext('En traitement'),
+      item.state === 'failed_retry' ? ` — ${gettext('nouvel essai prévu')}` : ''));
+    detail.push(h('progress', { max: 100, value: task.progress_percentage || 0 }));
+  }
+  if (task?.colis?.numero_suivi) {
+    detail.push(h('p', { class: 'numero' }, h('strong', { class: 'numero-suivi' }, task.colis.numero_suivi),
+      task.colis.prix_calcule ? ` · ${number(task.colis.prix_calcule, 0)} ${task.colis.devise}` : ''));
+  }
+  if (b === 'failed') detail.push(h('p', { class: 'error' }, task?.error_message || gettext('Données à corriger')));
+  return h('li', { class: `item state-${b}`, dataset: { op: item.op_id, kind: item.op, state: item.state, bucket: b } },
+    h('div', { class: 'item-head' }, h('span', { class: `badge badge-${b}` }, bucketLabel(b)),
+      h('span', { class: 'item-title' }, title(item))),
+    detail, photoLine(item, ctx.photos[item.photo_id]), errorList(item.errors),
+    h('p', { class: 'muted small' }, fmt(gettext('Enregistré le %(when)s'), { when: dateTime(item.created_at) })),
+    actions(item, ctx));
+}
+
+/** Render the queue screen. */
+export function renderQueue(root, ctx) {
+  const { items, counts } = ctx;
+  const sorted = [...items].sort((a, b) => ORDER.indexOf(bucket(a)) - ORDER.indexOf(bucket(b))
+    || b.created_at.localeCompare(a.created_at));
+  mount(root, h('section', { class: 'card queue' },
+    h('h1', {}, gettext("File d'attente")),
+    h('div', { class: 'counts', id: 'queue-counts' }, ORDER.map((k) => h('span', {
+      class: `count badge-${k}`, dataset: { bucket: k, count: counts[k] } }, `${bucketLabel(k)} : ${counts[k]}`))),
+    h('p', { id: 'last-sync' }, fmt(gettext('Dernière synchronisation réussie : %(when)s'), { when: dateTime(ctx.lastSync) })),
+    ctx.syncError ? h('p', { class: 'warning', id: 'sync-error' }, fmt(gettext('Dernier essai : %(error)s'), { error: ctx.syncError })) : null,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', id: 'export', onclick: ctx.onExport },
+        gettext("Exporter la file d'attente (fichier)"))),
+    sorted.length ? h('ul', { class: 'items', id: 'queue-items' }, sorted.map((i) => row(i, ctx)))
+      : h('p', { class: 'muted' }, gettext('Aucun colis en attente.'))));
+}

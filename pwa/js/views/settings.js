@@ -1,0 +1,25 @@
+// The settings screen: language, storage, account.
+
+import { bytes, fmt, gettext, LANGUAGES } from '../i18n.js';
+import { h, mount } from './dom.js';
+
+/** Render settings: language picker, storage use and persistence, the login. */
+export function renderSettings(root, { lang, storage, auth, onLanguage, onPersist, onLogout }) {
+  const picker = h('select', { id: 'language', onchange: (e) => onLanguage(e.target.value) },
+    LANGUAGES.map(([code, name]) => h('option', { value: code }, name)));
+  picker.value = lang;
+  const used = storage?.quota ? fmt(gettext('%(used)s utilisés sur %(quota)s (%(pct)s %)'), {
+    used: bytes(storage.usage), quota: bytes(storage.quota),
+    pct: Math.round((100 * storage.usage) / storage.quota) }) : gettext('inconnu');
+  mount(root, h('section', { class: 'card settings' },
+    h('h1', {}, gettext('Réglages')),
+    h('label', { for: 'language' }, gettext('Langue'), picker),
+    h('h2', {}, gettext('Stockage')),
+    h('p', { id: 'storage-used' }, used),
+    h('p', { id: 'storage-persisted' }, storage?.persisted ? gettext('Stockage persistant accordé : le navigateur ne videra pas la file.')
+      : gettext('Stockage non persistant : le navigateur pourrait vider les données si la place manque.')),
+    storage?.persisted ? null : h('button', { type: 'button', class: 'secondary', onclick: onPersist }, gettext('Demander le stockage persistant')),
+    h('h2', {}, gettext('Tablette')),
+    h('p', {}, fmt(gettext('Connecté : %(user)s sur « %(device)s »'), { user: auth?.user?.username || '—', device: auth?.device_name || '—' })),
+    h('button', { type: 'button', class: 'danger', id: 'logout', onclick: onLogout }, gettext('Se déconnecter (la file est gardée)'))));
+}

@@ -1,0 +1,29 @@
+// The top bar: title, link state, counts, « Synchroniser maintenant », tabs.
+
+import { fmt, gettext } from '../i18n.js';
+import { h, mount } from './dom.js';
+
+/** Render the header and the banners. */
+export function renderTopbar(root, banners, ctx) {
+  const { online, counts, running, tab, onTab, onSync, storageWarning } = ctx;
+  const waiting = counts.device + counts.sent + counts.processing;
+  const tabButton = (key, label) => h('button', { type: 'button', class: `tab${tab === key ? ' active' : ''}`,
+    id: `tab-${key}`, onclick: () => onTab(key) }, label);
+  mount(root,
+    h('div', { class: 'brand' }, 'Colis sync'),
+    h('span', { class: `link ${online ? 'online' : 'offline'}`, id: 'link-state' },
+      online ? gettext('En ligne') : gettext('Hors ligne')),
+    h('span', { class: 'pending', id: 'pending-count' }, fmt(gettext('%(n)s en attente'), { n: waiting })),
+    h('button', { type: 'button', class: 'primary', id: 'sync-now', disabled: running, onclick: onSync },
+      running ? gettext('Synchronisation…') : gettext('Synchroniser maintenant')),
+    h('nav', { class: 'tabs' },
+      tabButton('form', gettext('Nouveau colis')),
+      tabButton('queue', fmt(gettext("File d'attente (%(n)s)"), { n: waiting + counts.failed })),
+      tabButton('lots', gettext('Lots')),
+      tabButton('settings', gettext('Réglages'))));
+  mount(banners,
+    online ? null : h('p', { class: 'banner offline', id: 'offline-banner' },
+      gettext('Hors ligne : les colis sont enregistrés sur la tablette et partiront dès que le réseau revient.')),
+    counts.failed ? h('p', { class: 'banner failed' }, fmt(gettext('%(n)s élément(s) en échec à traiter dans la file.'), { n: counts.failed })) : null,
+    storageWarning ? h('p', { class: 'banner warning', id: 'storage-warning' }, storageWarning) : null);
+}

@@ -1,0 +1,62 @@
+"""Steps the PWA tests share: log in, open a lot, fill and save a colis, read the queue."""
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save docs/screenshots/pwa-<name>.png (the README shows them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"pwa-{name}.png"))
+
+
+def login(page: Page, base: str, username: str = "alice", password: str = "password",
+          device: str = "Tablette test") -> None:
+    page.goto(f"{base}/app/")
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    page.fill("#login-device", device)
+    page.click("#login-submit")
+    expect(page.locator("#colis-form")).to_be_visible()
+    page.wait_for_function("document.body.dataset.refReady === '1'")
+    # The shell must be cached and the page controlled before any offline step.
+    page.evaluate("navigator.serviceWorker.ready")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def open_lot(page: Page, type_lot: str = "cargo") -> None:
+    page.click("#tab-lots")
+    page.select_option("#lot-type", type_lot)
+    page.click("#open-lot")
+    expect(page.locator("#colis-form")).to_be_visible()
+
+
+def save_colis(page: Page, *, client: str = "Diallo", poids: str = "12.5", dims=("40", "30", "20"),
+               photo=None, description: str = "Pièces détachées") -> None:
+    saved = int(page.locator("#save-status").get_attribute("data-saved") or 0)
+    page.fill("#f-client-search", client)
+    page.locator(".client-pick").first.click()
+    page.fill("#f-poids", poids)
+    for name, value in zip(("longueur", "largeur", "hauteur"), dims, strict=True):
+        page.fill(f"#f-{name}", value)
+    page.fill("#f-description", description)
+    if photo is not None:
+        page.set_input_files("#f-photo", str(photo))
+        info = page.locator("#f-photo-info")
+        expect(info).to_have_attribute("data-state", "ready", timeout=20_000)
+    page.click("#save")
+    expect(page.locator("#save-status")).to_have_attribute("data-saved", str(saved + 1))
+
+
+def queue_counts(page: Page) -> dict[str, int]:
+    page.click("#tab-queue")
+    cells = page.locator("#queue-counts .count")
+    return {cells.nth(i).get_attribute("data-bucket"): int(cells.nth(i).get_attribute("data-count"))
+            for i in range(cells.count())}
+
+
+def metrics(page: Page) -> list[dict]:
+    return page.evaluate("globalThis.colisMetrics.saves")
