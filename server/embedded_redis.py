@@ -49,6 +49,7 @@ def start(port: int | None = None, timeout: float = 15) -> tuple[subprocess.Pope
         [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--dir", workdir, "--daemonize", "no"],
         stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C stops the workers first; we stop Redis after them
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + timeout
