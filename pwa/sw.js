@@ -28,7 +28,9 @@ self.addEventListener('activate', (event) => {
 
 async function fromCache(request, fallbackUrl) {
   const cache = await caches.open(CACHE);
-  const hit = await cache.match(request) || (fallbackUrl && await cache.match(fallbackUrl));
+  // Django varies on Accept-Language and Cookie; the shell is the same for all.
+  const hit = await cache.match(request, { ignoreVary: true })
+    || (fallbackUrl && await cache.match(fallbackUrl, { ignoreVary: true }));
   if (hit) return hit;
   return fetch(request);
 }
@@ -41,7 +43,7 @@ async function catalog(request) {
     if (response.ok) await cache.put(request, response.clone());
     return response;
   } catch (error) {
-    const hit = await cache.match(request);
+    const hit = await cache.match(request, { ignoreVary: true });
     if (hit) return hit;
     throw error;
   }

@@ -60,3 +60,9 @@ def queue_counts(page: Page) -> dict[str, int]:
 
 def metrics(page: Page) -> list[dict]:
     return page.evaluate("globalThis.colisMetrics.saves")
+
+
+def completed(page: Page):
+    """The colis items the queue shows as completed (stay on the queue tab)."""
+    page.click("#tab-queue")
+    return page.locator('.item[data-kind="create"][data-bucket="completed"]')
