@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "server.cargo",
     "server.notifications",
     "sync",
+    "server.web",
 ]
 
 MIDDLEWARE = [
@@ -165,6 +166,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"TypeLotEnum": "server.cargo.models.TypeLot"},
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -16,6 +16,7 @@ from server.accounts.permissions import CanRegisterColis
 from server.cargo import services
 
 from . import actions, changes, health
+from . import serializers as shapes
 from .ingest import ingest_batch
 from .models import ACTIVE, ColisTask
 
@@ -38,7 +39,9 @@ class SyncBatchView(APIView):
     permission_classes = [IsAuthenticated, CanRegisterColis]
     parser_classes = [JSONParser]
 
-    @extend_schema(request=dict, responses={200: dict, 400: dict, 413: dict})
+    @extend_schema(request=shapes.BatchSerializer,
+                   responses={200: shapes.BatchResultSerializer, 400: shapes.DetailSerializer,
+                              413: shapes.DetailSerializer})
     def post(self, request):
         if int(request.META.get("CONTENT_LENGTH") or 0) > settings.SYNC_MAX_BODY:
             return _too_large(f"Corps de requête trop grand (max {settings.SYNC_MAX_BODY} octets).")
@@ -81,7 +84,8 @@ def _report_outbox(request, report) -> None:
 class ChangesView(APIView):
     """Every task of the caller that changed after `since`, oldest change first."""
 
-    @extend_schema(parameters=[OpenApiParameter("since", str)], responses={200: dict})
+    @extend_schema(parameters=[OpenApiParameter("since", str)],
+                   responses={200: shapes.ChangesSerializer})
     def get(self, request):
         try:
             since = changes.parse_cursor(request.query_params.get("since"))
@@ -93,8 +97,12 @@ class ChangesView(APIView):
                          "has_more": has_more})
 
 
+@extend_schema(parameters=[OpenApiParameter("status", str), OpenApiParameter("active", str),
+                           OpenApiParameter("lot", int), OpenApiParameter("since", str)])
 class TaskList(ListAPIView):
     """Tasks, filtered by `status`, `active=1`, `lot` (id) and `since` (updated after)."""
+
+    serializer_class = shapes.TaskSerializer
 
     def get_queryset(self):
         rows = tasks_for(self.request.user).order_by("-created_at")
@@ -115,6 +123,7 @@ class TaskList(ListAPIView):
 
 
 class TaskDetail(APIView):
+    @extend_schema(responses={200: shapes.TaskSerializer})
     def get(self, request, task_id):
         return Response(get_object_or_404(tasks_for(request.user), task_id=task_id).to_dict())
 
@@ -122,6 +131,8 @@ class TaskDetail(APIView):
 class TaskRetry(APIView):
     """Retry a failed task, optionally with corrected `data` (checked like a new item)."""
 
+    @extend_schema(request=shapes.RetrySerializer,
+                   responses={200: shapes.TaskSerializer, 409: shapes.DetailSerializer})
     def post(self, request, task_id):
         task = get_object_or_404(tasks_for(request.user), task_id=task_id)
         data = request.data.get("data") if isinstance(request.data, dict) else None
@@ -137,6 +148,8 @@ class TaskRetry(APIView):
 
 
 class TaskCancel(APIView):
+    @extend_schema(request=None,
+                   responses={200: shapes.TaskSerializer, 409: shapes.DetailSerializer})
     def post(self, request, task_id):
         task = get_object_or_404(tasks_for(request.user), task_id=task_id)
         try:
@@ -152,6 +165,7 @@ class HealthView(APIView):
     permission_classes = []
     authentication_classes = []
 
+    @extend_schema(responses={200: dict, 503: dict})
     def get(self, request):
         report = health.report()
         return Response(report, status=200 if report["ok"] else 503)

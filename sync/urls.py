@@ -5,7 +5,6 @@ from . import api
 urlpatterns = [
     path("sync/", api.SyncBatchView.as_view(), name="sync-batch"),
     path("sync/changes", api.ChangesView.as_view(), name="sync-changes"),
-    path("sync/changes/", api.ChangesView.as_view()),
     path("tasks/", api.TaskList.as_view(), name="task-list"),
     path("tasks/<uuid:task_id>/", api.TaskDetail.as_view(), name="task-detail"),
     path("tasks/<uuid:task_id>/retry/", api.TaskRetry.as_view(), name="task-retry"),

@@ -62,7 +62,7 @@ class Command(BaseCommand):
             Tariff.objects.get_or_create(mode=mode, valid_from=date(2026, 1, 1), defaults={
                 "unit": unit, "rate": Decimal(rate), "divisor": divisor,
                 "minimum": Decimal(minimum), "round_to": Decimal(round_to)})
-        for i in range(30 - Client.objects.count()):
+        for _ in range(30 - Client.objects.count()):
             ville, pays = rng.choice(VILLES)
             Client.objects.create(nom=rng.choice(NOMS), prenom=rng.choice(PRENOMS),
                                   telephone=f"+2217{rng.randrange(10**7, 10**8)}",

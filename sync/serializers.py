@@ -1,0 +1,96 @@
+"""Shapes of the sync API for the OpenAPI schema. The views answer with
+`ColisTask.to_dict()` (the hot path); tests keep the two in step."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import serializers
+
+from .models import ColisTask, Status
+
+
+class DeviceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "server.accounts.auth.DeviceTokenAuthentication"
+    name = "deviceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`Token <token>` from POST /api/v1/auth/device/"}
+
+
+class ColisBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    numero_suivi = serializers.CharField()
+    prix_calcule = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
+    devise = serializers.CharField()
+    version = serializers.IntegerField()
+    photo = serializers.ChoiceField(["none", "awaiting", "processing", "ready", "failed"])
+    photo_error = serializers.CharField()
+    image_url = serializers.CharField(allow_null=True)
+    thumbnail_url = serializers.CharField(allow_null=True)
+
+
+class LotBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    numero_lot = serializers.CharField()
+
+
+class TaskSerializer(serializers.Serializer):
+    task_id = serializers.UUIDField()
+    op_id = serializers.UUIDField()
+    operation = serializers.ChoiceField(ColisTask.Operation.choices)
+    status = serializers.ChoiceField(Status.choices)
+    current_step = serializers.CharField()
+    progress_percentage = serializers.IntegerField()
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    errors = serializers.DictField()
+    retry_count = serializers.IntegerField()
+    next_retry_at = serializers.DateTimeField(allow_null=True)
+    colis = ColisBriefSerializer(allow_null=True)
+    lot = LotBriefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ItemSerializer(serializers.Serializer):
+    op_id = serializers.UUIDField()
+    op = serializers.ChoiceField(["create", "update", "open_lot"])
+    data = serializers.DictField(help_text="create: client, lot | lot_op_id, poids, longueur, "
+                                 "largeur, hauteur, mode_paiement, description, photo_id; "
+                                 "update: colis, base_version, changed fields; "
+                                 "open_lot: type_lot")
+
+
+class DeviceReportSerializer(serializers.Serializer):
+    outbox_pending = serializers.IntegerField(min_value=0)
+    oldest_pending_at = serializers.DateTimeField(allow_null=True)
+
+
+class BatchSerializer(serializers.Serializer):
+    items = ItemSerializer(many=True)
+    device = DeviceReportSerializer(required=False)
+
+
+class ItemResultSerializer(serializers.Serializer):
+    op_id = serializers.CharField()
+    result = serializers.ChoiceField(["accepted", "duplicate", "invalid", "conflict"])
+    task = TaskSerializer(allow_null=True)
+    errors = serializers.DictField()
+    lot = LotBriefSerializer(required=False)
+
+
+class BatchResultSerializer(serializers.Serializer):
+    items = ItemResultSerializer(many=True)
+
+
+class ChangesSerializer(serializers.Serializer):
+    items = TaskSerializer(many=True)
+    cursor = serializers.CharField()
+    has_more = serializers.BooleanField()
+
+
+class RetrySerializer(serializers.Serializer):
+    data = serializers.DictField(required=False, help_text="corrected fields")
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
