@@ -20,6 +20,7 @@ urlpatterns = [
     path("django-rq/", include("django_rq.urls")),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("sync.urls")),
+    path("api/v1/", include("sync.tus_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -18,6 +18,7 @@ from server.cargo.models import Lot
 
 from . import enqueue, states
 from .models import ColisTask, Status
+from .photos import PhotoRejected, photo_fields_for
 
 log = logging.getLogger(__name__)
 S = Status
@@ -67,17 +68,14 @@ def materialise(task_id: str) -> str:
         code = "lot_closed" if "lot_closed" in exc.errors.get("lot", []) else exc.code
         _fail(task_id, final=True, code=code, message=MESSAGES.get(code, MESSAGES["invalid"]),
               errors=exc.errors)
+    except PhotoRejected as exc:
+        _fail(task_id, final=True, code="photo_rejected", message=exc.message)
     except (DatabaseError, OSError) as exc:
         log.warning("task %s: transient error %r", task_id, exc)
         _fail(task_id, final=False, code="transient", message=str(exc)[:500])
     except Exception as exc:  # noqa: BLE001 - a bug must not leave the task running forever
-        from .photos import PhotoRejected
-
-        if isinstance(exc, PhotoRejected):
-            _fail(task_id, final=True, code="photo_rejected", message=exc.message)
-        else:
-            log.exception("task %s: unexpected error", task_id)
-            _fail(task_id, final=True, code="internal_error", message=repr(exc)[:500])
+        log.exception("task %s: unexpected error", task_id)
+        _fail(task_id, final=True, code="internal_error", message=repr(exc)[:500])
     return ColisTask.objects.values_list("status", flat=True).get(task_id=task_id)
 
 
@@ -90,8 +88,6 @@ def _create(task: ColisTask) -> None:
     if task.photo_id:
         _step(task.task_id, status, S.IMAGE_UPLOADING)
         status = S.IMAGE_UPLOADING
-        from .photos import photo_fields_for
-
         photo_fields = photo_fields_for(task)
     _step(task.task_id, status, S.PRICE_CALCULATING)
     quote = services.price_colis(clean["type_transport"], clean)

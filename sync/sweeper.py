@@ -19,6 +19,7 @@ from rq.job import Job, JobStatus
 
 from . import enqueue, health, states
 from .models import RUNNING, ColisTask, Status
+from .photos import sweep_uploads
 
 log = logging.getLogger("colis.sweeper")
 DEAD_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
@@ -102,17 +103,9 @@ def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
     except RedisError as exc:
         summary["requeued"] = 0
         summary["redis_error"] = str(exc)
-    summary.update(_sweep_photos(now))
+    summary.update(sweep_uploads(now))
     summary["alerts"] = alerts(now)
     for line in summary["alerts"]:
         log.warning("ALERT %s", line)
     health.record_sweep(summary)
     return summary
-
-
-def _sweep_photos(now) -> dict:
-    try:
-        from .photos import sweep_uploads
-    except ImportError:  # photos land with the uploads feature
-        return {}
-    return sweep_uploads(now)
