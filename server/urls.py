@@ -25,4 +25,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path("", include("server.web.urls")),
 ]

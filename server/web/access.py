@@ -1,0 +1,49 @@
+"""Who may see the dashboards: a session login; supervisors for « Synchronisation »."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+
+LOGIN_URL = reverse_lazy("web:login")
+
+
+def login(view: Callable) -> Callable:
+    """Anonymous visitors go to the dashboards' own login page."""
+    return login_required(view, login_url=LOGIN_URL)
+
+
+def supervisor(view: Callable) -> Callable:
+    """Supervisors and admins only: an agent gets 403, an anonymous visitor the login page."""
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        if not request.user.is_supervisor:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login(check)
+
+
+def registrar(view: Callable) -> Callable:
+    """Agents (and admins) who register colis; opening a lot is one of their writes."""
+
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        if not request.user.can_register_colis:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login(check)
+
+
+def next_url(request, default: str) -> str:
+    """The `next` the form carried, when it is a path on this site; else `default`."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()},
+                                                   require_https=request.is_secure()):
+        return target
+    return str(default)

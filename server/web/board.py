@@ -1,0 +1,157 @@
+"""« Mes tâches »: an agent's tasks (every task for supervisors), live, with retry and cancel."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Max
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from server.cargo import services
+from server.cargo.models import Client, Lot
+from sync import actions, changes
+from sync.api import tasks_for
+from sync.models import FAILED_STATES, RUNNING, ColisTask, Status
+
+from . import queries
+from .access import login, next_url
+from .forms import BoardFilter, RetryForm
+from .templatetags.web_extras import duration
+
+PER_PAGE = 25
+SECTIONS = {  # section → statuses shown in it (completed: the last 24 h only)
+    "active": {Status.PENDING} | RUNNING,
+    "failed": FAILED_STATES,
+    "completed": {Status.COMPLETED},
+}
+
+
+def section_of(task: ColisTask, now) -> str | None:
+    """Which table of the board shows `task`, if any."""
+    for name, statuses in SECTIONS.items():
+        if task.status in statuses:
+            if name == "completed" and task.completed_at < now - queries.DAY:
+                return None
+            return name
+    return None
+
+
+def with_clients(tasks: list[ColisTask]) -> list[ColisTask]:
+    """Give each task a `client_name` (from its colis, else its payload) in one query."""
+    ids = {str(t.colis_data.get("client")) for t in tasks if isinstance(t.colis_data, dict)}
+    names = {str(c.pk): str(c) for c in Client.objects.filter(
+        pk__in=[i for i in ids if i.isdigit()])}
+    for task in tasks:
+        task.client_name = names.get(str(task.colis_data.get("client")), "—")
+    return tasks
+
+
+def _sections(request, rows, now) -> dict:
+    pages = {}
+    for name, statuses in SECTIONS.items():
+        part = rows.filter(status__in=statuses)
+        if name == "completed":
+            part = part.filter(completed_at__gte=now - queries.DAY).order_by("-completed_at")
+        page = Paginator(part, PER_PAGE).get_page(request.GET.get(f"p_{name}"))
+        with_clients(page.object_list)
+        pages[name] = page
+    return pages
+
+
+def _counts(rows, now) -> dict:
+    counts = queries.board_counts(rows, now)
+    counts["avg_today"] = duration(counts["avg_today"])
+    return counts
+
+
+@login
+def board(request):
+    tasks = tasks_for(request.user)
+    cursor = tasks.aggregate(m=Max("change_seq"))["m"] or 0  # before the rows: none missed
+    lots = Lot.objects.filter(pk__in=tasks.values("lot")).order_by("-created_at")[:100]
+    filters = BoardFilter(request.GET, lots=lots)
+    rows = filters.apply(tasks)
+    now = timezone.now()
+    return render(request, "web/board.html", {
+        "filters": filters, "counts": _counts(rows, now), "cursor": cursor,
+        "sections": _sections(request, rows, now),
+    })
+
+
+def _row_html(request, task: ColisTask, section: str) -> str:
+    return render_to_string("web/_task_row.html", {"task": task, "section": section},
+                            request=request)
+
+
+@login
+def changes_json(request):
+    """The board's rows that changed after `since` (the changes feed), rendered, with counts."""
+    try:
+        since = changes.parse_cursor(request.GET.get("since"))
+    except ValueError:
+        return JsonResponse({"since": [_("Curseur invalide.")]}, status=400)
+    tasks = tasks_for(request.user)
+    rows, cursor, has_more = changes.feed(tasks, since, settings.CHANGES_PAGE)
+    filtered = BoardFilter(request.GET, lots=Lot.objects.all()).apply(tasks)
+    shown = set(filtered.filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True))
+    now = timezone.now()
+    items = []
+    for task in with_clients(rows):
+        section = section_of(task, now) if task.pk in shown else None
+        html = _row_html(request, task, section) if section else ""
+        items.append({**task.to_dict(), "section": section, "html": html})
+    return JsonResponse({"items": items, "cursor": str(cursor), "has_more": has_more,
+                         "counts": _counts(filtered, now) if rows else None})
+
+
+@login
+def task_detail(request, task_id):
+    task = get_object_or_404(tasks_for(request.user).select_related("initiated_by", "device"),
+                             task_id=task_id)
+    form = RetryForm(task) if task.status in FAILED_STATES else None
+    return _detail(request, task, form)
+
+
+def _detail(request, task: ColisTask, form, status: int = 200):
+    events = task.events.select_related("by")
+    return render(request, "web/task_detail.html", {
+        "task": with_clients([task])[0], "events": events, "form": form,
+        "cancellable": task.status in actions.CANCELLABLE}, status=status)
+
+
+@login
+@require_POST
+def task_retry(request, task_id):
+    """Retry as is, or with the corrected data of the form (`corrected=1`)."""
+    task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+    form = RetryForm(task, request.POST) if request.POST.get("corrected") else None
+    if form is not None and not form.is_valid():
+        return _detail(request, task, form, status=400)
+    try:
+        actions.retry_task(task.task_id, request.user, form.payload() if form else None)
+    except actions.NotAllowed:
+        messages.error(request, _("Cette tâche ne peut plus être relancée."))
+    except services.InvalidData as exc:
+        form = form or RetryForm(task, request.POST)
+        form.is_valid()
+        form.add_domain_errors(exc.errors)
+        return _detail(request, task, form, status=400)
+    else:
+        messages.success(request, _("Tâche relancée."))
+    return redirect(next_url(request, "web:board"))
+
+
+@login
+@require_POST
+def task_cancel(request, task_id):
+    task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+    try:
+        actions.cancel_task(task.task_id, request.user)
+        messages.success(request, _("Tâche annulée."))
+    except actions.NotAllowed:
+        messages.error(request, _("Cette tâche ne peut plus être annulée."))
+    return redirect(next_url(request, "web:board"))

@@ -1,0 +1,82 @@
+"""Forms of the dashboards. They only shape input: the rules live in cargo.services."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from server.cargo.models import Client, Colis, Lot, TypeLot
+from sync.models import ColisTask, Status
+
+CODES = {  # error codes the domain returns, as sentences for people
+    "lot_closed": _("Ce lot est fermé : choisissez un lot ouvert."),
+    "lot_not_found": _("Lot introuvable."),
+    "client_not_found": _("Client introuvable."),
+    "colis_not_found": _("Colis introuvable."),
+}
+FILTER_STATUSES = [(s.value, s.label) for s in Status if s != Status.CANCELLED]
+
+
+class BoardFilter(forms.Form):
+    lot = forms.TypedChoiceField(label=_("Lot"), required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label=_("Statut"), required=False,
+                               choices=[("", _("Tous"))] + FILTER_STATUSES)
+
+    def __init__(self, *args, lots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["lot"].choices = [("", _("Tous"))] + [(lot.pk, str(lot)) for lot in lots]
+
+    def apply(self, tasks):
+        """`tasks` narrowed to the chosen lot and status (all of them when the form is bad)."""
+        if not self.is_valid():
+            return tasks
+        if self.cleaned_data["lot"]:
+            tasks = tasks.filter(lot_id=self.cleaned_data["lot"])
+        if self.cleaned_data["status"]:
+            tasks = tasks.filter(status=self.cleaned_data["status"])
+        return tasks
+
+
+class OpenLotForm(forms.Form):
+    type_lot = forms.ChoiceField(label=_("Type de lot"), choices=TypeLot.choices)
+
+
+class RetryForm(forms.Form):
+    """The task's data, editable; sent to sync.actions.retry_task, checked as a new item."""
+
+    lot = forms.TypedChoiceField(label=_("Lot"), coerce=int, required=False)
+    client = forms.TypedChoiceField(label=_("Client"), coerce=int, required=False)
+    poids = forms.CharField(label=_("Poids (kg)"), required=False)
+    longueur = forms.CharField(label=_("Longueur (cm)"), required=False)
+    largeur = forms.CharField(label=_("Largeur (cm)"), required=False)
+    hauteur = forms.CharField(label=_("Hauteur (cm)"), required=False)
+    mode_paiement = forms.ChoiceField(label=_("Mode de paiement"), required=False,
+                                      choices=Colis.ModePaiement.choices)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(
+        attrs={"rows": 2}))
+
+    def __init__(self, task: ColisTask, *args, **kwargs):
+        data = task.colis_data
+        kwargs.setdefault("initial", {**data, "lot": task.lot_id})
+        super().__init__(*args, **kwargs)
+        if task.operation == ColisTask.Operation.CREATE:
+            lots = Lot.objects.filter(statut=Lot.Statut.OUVERT) | Lot.objects.filter(
+                pk=task.lot_id)
+            self.fields["lot"].choices = [(lot.pk, str(lot)) for lot in lots.order_by("-pk")]
+        else:
+            del self.fields["lot"]
+        self.fields["client"].choices = [("", "—")] + [
+            (c.pk, f"{c} · {c.telephone}") for c in Client.objects.all()]
+        self.operation = task.operation
+
+    def payload(self) -> dict:
+        """The corrected fields as a device would send them (text, ids as numbers)."""
+        data = dict(self.cleaned_data)
+        if self.operation == ColisTask.Operation.UPDATE:  # an edit sends what it changes
+            return {k: v for k, v in data.items() if v not in (None, "")}
+        data["lot_op_id"] = ""  # the chosen lot wins over an offline-opened one
+        return data
+
+    def add_domain_errors(self, errors: dict) -> None:
+        for name, messages in errors.items():
+            messages = messages if isinstance(messages, list) else [messages]
+            texts = [str(CODES.get(m, m)) if isinstance(m, str) else str(m) for m in messages]
+            self.add_error(name if name in self.fields else None, texts)

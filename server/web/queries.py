@@ -1,0 +1,182 @@
+"""Read-only aggregation queries of the dashboards. Writes go through cargo and sync."""
+
+import math
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from statistics import mean
+
+from django.conf import settings
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from server.accounts.models import Device, User
+from server.cargo.models import Colis, Lot
+from sync.models import ACTIVE, FAILED_STATES, RUNNING, ColisTask, Status
+
+DAY = timedelta(hours=24)
+# A device silent this long while it says it still holds items needs someone to look.
+SILENT_AFTER = timedelta(hours=2)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0–100) by linear interpolation; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def durations(tasks: QuerySet) -> list[float]:
+    """Seconds from receipt to completion of the completed tasks of `tasks`."""
+    pairs = tasks.filter(status=Status.COMPLETED, completed_at__isnull=False).values_list(
+        "created_at", "completed_at")
+    return [(done - created).total_seconds() for created, done in pairs]
+
+
+def board_counts(tasks: QuerySet, now: datetime | None = None) -> dict:
+    """The four counts of « Mes tâches » and today's average time to completion."""
+    now = now or timezone.now()
+    counts = tasks.aggregate(
+        pending=Count("pk", filter=Q(status=Status.PENDING)),
+        running=Count("pk", filter=Q(status__in=RUNNING)),
+        failed=Count("pk", filter=Q(status__in=FAILED_STATES)),
+        done_24h=Count("pk", filter=Q(status=Status.COMPLETED, completed_at__gte=now - DAY)),
+    )
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = durations(tasks.filter(completed_at__gte=midnight))
+    counts["avg_today"] = mean(today) if today else None
+    return counts
+
+
+def lot_rows(lots: QuerySet) -> QuerySet:
+    """Lots with their colis count, total weight, total price and active task count."""
+    # The task count is a subquery: a second join would multiply the sums.
+    active = (ColisTask.objects.filter(lot=OuterRef("pk"), status__in=ACTIVE)
+              .order_by().values("lot").annotate(n=Count("pk")).values("n"))
+    return lots.annotate(
+        n_colis=Count("colis"), total_poids=Sum("colis__poids"),
+        total_prix=Sum("colis__prix_calcule"),
+        n_active=Coalesce(Subquery(active, output_field=IntegerField()), 0))
+
+
+def lot_totals(lot: Lot) -> dict:
+    return lot.colis.aggregate(n_colis=Count("pk"), total_poids=Sum("poids"),
+                               total_prix=Sum("prix_calcule"))
+
+
+def active_task_count(lot: Lot) -> int:
+    """Tasks for `lot` that may still add a colis to it: the lot must not close under them."""
+    return ColisTask.objects.filter(lot=lot, status__in=ACTIVE).count()
+
+
+@dataclass
+class SyncRow:
+    """One agent on one device (device None: tasks sent without a device, e.g. the API)."""
+
+    user: User
+    device: Device | None
+    pending: int = 0
+    running: int = 0
+    failed: int = 0
+    oldest_pending_at: datetime | None = None
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def attention(self) -> bool:
+        return bool(self.reasons)
+
+
+def sync_rows(now: datetime | None = None) -> list[SyncRow]:
+    """One row per agent and device, the ones that need attention first."""
+    now = now or timezone.now()
+    devices = Device.objects.select_related("user").order_by("user__username", "-created_at")
+    rows = {(d.user_id, d.pk): SyncRow(d.user, d) for d in devices}
+    stats = (ColisTask.objects.filter(status__in=ACTIVE | FAILED_STATES)
+             .values("initiated_by", "device").annotate(
+                 pending=Count("pk", filter=Q(status=Status.PENDING)),
+                 running=Count("pk", filter=Q(status__in=RUNNING)),
+                 failed=Count("pk", filter=Q(status__in=FAILED_STATES)),
+                 oldest=Min("created_at", filter=Q(status=Status.PENDING))))
+    users = User.objects.in_bulk({s["initiated_by"] for s in stats})
+    for s in stats:
+        key = (s["initiated_by"], s["device"])
+        row = rows.get(key) or rows.setdefault(key, SyncRow(users[s["initiated_by"]], None))
+        row.pending, row.running, row.failed = s["pending"], s["running"], s["failed"]
+        row.oldest_pending_at = s["oldest"]
+    for row in rows.values():
+        row.reasons = attention_reasons(row, now)
+    return sorted(rows.values(), key=lambda r: (not r.attention, r.user.username,
+                                                r.device.name if r.device else ""))
+
+
+def attention_reasons(row: SyncRow, now: datetime) -> list[str]:
+    """Codes of what is wrong with a row: `silent` (no contact, backlog), `failed`, `stale`."""
+    reasons = []
+    device = row.device
+    if device is not None and not device.is_revoked and (device.outbox_pending or 0) > 0:
+        if device.last_seen_at is None or now - device.last_seen_at >= SILENT_AFTER:
+            reasons.append("silent")
+    if row.failed:
+        reasons.append("failed")
+    if row.oldest_pending_at and (now - row.oldest_pending_at).total_seconds() >= getattr(
+            settings, "ALERT_PENDING_AGE", 600):
+        reasons.append("stale")
+    return reasons
+
+
+def hourly_chart(now: datetime | None = None) -> list[dict]:
+    """24 hourly buckets, oldest first: received, completed, median and p95 seconds."""
+    now = now or timezone.now()
+    end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    start = end - DAY
+    buckets = [{"start": start + timedelta(hours=i), "received": 0, "completed": 0,
+                "seconds": []} for i in range(24)]
+    for created in ColisTask.objects.filter(created_at__gte=start).values_list(
+            "created_at", flat=True):
+        buckets[int((created - start).total_seconds() // 3600)]["received"] += 1
+    done = ColisTask.objects.filter(status=Status.COMPLETED, completed_at__gte=start)
+    for created, completed in done.values_list("created_at", "completed_at"):
+        bucket = buckets[min(23, int((completed - start).total_seconds() // 3600))]
+        bucket["completed"] += 1
+        bucket["seconds"].append((completed - created).total_seconds())
+    for bucket in buckets:
+        seconds = bucket.pop("seconds")
+        bucket["median"] = percentile(seconds, 50)
+        bucket["p95"] = percentile(seconds, 95)
+    return buckets
+
+
+def search_tasks(query: str) -> QuerySet:
+    """Tasks matching a numéro de suivi, an op_id or task_id, or a client's name or phone."""
+    query = query.strip()
+    rows = ColisTask.objects.select_related("colis", "lot", "initiated_by", "device")
+    if not query:
+        return rows.none()
+    try:
+        key = uuid.UUID(query)
+        return rows.filter(Q(op_id=key) | Q(task_id=key))
+    except ValueError:
+        pass
+    clients = Q(colis__client__nom__icontains=query) | Q(colis__client__prenom__icontains=query)
+    clients |= Q(colis__client__telephone__icontains=query)
+    # A task that failed before making its colis names its client only in the payload,
+    # where a device may have sent the id as a number or as text.
+    ids = _client_ids(query)
+    by_payload = (Q(colis_data__client__in=ids) | Q(colis_data__client__in=[str(i) for i in ids])
+                  if ids else Q(pk__in=[]))
+    return rows.filter(Q(colis__numero_suivi__iexact=query) | clients | by_payload).distinct()
+
+
+def _client_ids(query: str) -> list[int]:
+    from server.cargo.models import Client
+
+    return list(Client.objects.filter(Q(nom__icontains=query) | Q(prenom__icontains=query))
+                .values_list("pk", flat=True)[:200])
+
+
+def colis_for_lot(lot: Lot) -> QuerySet:
+    return Colis.objects.filter(lot=lot).select_related("client").order_by("created_at")

@@ -1,0 +1,62 @@
+"""Small display helpers of the dashboards' templates."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sync.models import Status
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds) -> str:
+    """Seconds as « 1 h 05 min », « 3 min 12 s » or « 8 s »; « — » for none."""
+    if seconds is None or seconds == "":
+        return "—"
+    seconds = int(round(float(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+@register.filter
+def age(moment: datetime | None) -> str:
+    """How long ago `moment` was, as a duration."""
+    if moment is None:
+        return "—"
+    return duration((timezone.now() - moment).total_seconds())
+
+
+@register.filter
+def status_label(value: str) -> str:
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
+REASONS = {
+    "silent": lambda: _("Sans contact depuis des heures, avec des éléments en attente"),
+    "failed": lambda: _("Tâches en échec"),
+    "stale": lambda: _("Tâche en attente depuis longtemps"),
+}
+
+
+@register.filter
+def reason_label(code: str) -> str:
+    return REASONS[code]() if code in REASONS else code
+
+
+@register.simple_tag(takes_context=True)
+def page_url(context, param: str, number: int) -> str:
+    """The current URL with `param` set to page `number` (other filters kept)."""
+    query = context["request"].GET.copy()
+    query[param] = number
+    return "?" + query.urlencode()

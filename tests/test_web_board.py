@@ -1,0 +1,147 @@
+"""« Mes tâches »: own tasks only, sections, counts, filters, retry with corrections, cancel."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from server.cargo import services
+from sync.models import ColisTask, Status, TaskEvent
+from tests.web_helpers import send, set_status, web
+
+
+def test_it_never_shows_another_agents_task(alice, bob, colis_data):
+    mine = send(alice, colis_data, n=2)
+    theirs = send(bob, colis_data, n=3)
+    set_status(theirs[1:2], Status.FAILED_FINAL, error_message="Raison de Bob")
+    set_status(theirs[2:], Status.COMPLETED, completed_at=timezone.now())
+    page = web(alice).get("/taches/").content.decode()
+    assert all(str(t.task_id) in page for t in mine)
+    assert not any(str(t.task_id) in page for t in theirs)
+    assert "Raison de Bob" not in page
+
+
+def test_it_shows_supervisors_every_task(alice, bob, charlie, colis_data):
+    tasks = send(alice, colis_data) + send(bob, colis_data)
+    page = web(charlie).get("/taches/").content.decode()
+    assert all(str(t.task_id) in page for t in tasks)
+
+
+def test_it_counts_each_state_and_the_average_time_today(alice, colis_data):
+    tasks = send(alice, colis_data, n=6)
+    set_status(tasks[1:2], Status.PRICE_CALCULATING)
+    set_status(tasks[2:4], Status.FAILED_FINAL)
+    now = timezone.now()
+    for task, seconds in zip(tasks[4:], (60, 180), strict=True):
+        ColisTask.objects.filter(pk=task.pk).update(
+            status=Status.COMPLETED, created_at=now - timedelta(seconds=seconds), completed_at=now)
+    counts = web(alice).get("/taches/").context["counts"]
+    assert counts == {"pending": 1, "running": 1, "failed": 2, "done_24h": 2,
+                      "avg_today": "2 min 00 s"}
+
+
+def test_it_puts_each_task_in_its_section_with_step_and_reason(alice, colis_data):
+    tasks = send(alice, colis_data, n=3)
+    set_status(tasks[0:1], Status.PRICE_CALCULATING, progress_percentage=60)
+    set_status(tasks[1:2], Status.FAILED_FINAL, error_message="Le lot est fermé")
+    set_status(tasks[2:3], Status.COMPLETED, completed_at=timezone.now() - timedelta(hours=30))
+    response = web(alice).get("/taches/")
+    sections = response.context["sections"]
+    assert [t.pk for t in sections["active"]] == [tasks[0].pk]
+    assert [t.pk for t in sections["failed"]] == [tasks[1].pk]
+    assert list(sections["completed"]) == []  # older than 24 h
+    html = response.content.decode()
+    assert 'value="60"' in html and "Calcul du prix" in html and "Le lot est fermé" in html
+
+
+def test_it_filters_by_lot_and_status(alice, colis_data):
+    other_lot = services.open_lot(alice, "cargo")
+    first = send(alice, colis_data, n=2)
+    second = send(alice, {**colis_data, "lot": other_lot.pk})
+    set_status(first[1:], Status.FAILED_FINAL)
+    by_lot = web(alice).get("/taches/", {"lot": other_lot.pk}).context["sections"]
+    assert [t.pk for t in by_lot["active"]] == [second[0].pk]
+    by_status = web(alice).get("/taches/", {"status": "failed_final"}).context["sections"]
+    assert list(by_status["active"]) == [] and [t.pk for t in by_status["failed"]] == [first[1].pk]
+
+
+def test_it_paginates_each_section(alice, colis_data):
+    send(alice, colis_data, n=30)
+    client = web(alice)
+    first = client.get("/taches/").context["sections"]["active"]
+    second = client.get("/taches/", {"p_active": 2}).context["sections"]["active"]
+    assert len(first) == 25 and len(second) == 5
+    assert "p_active=2" in client.get("/taches/").content.decode()
+
+
+@pytest.fixture
+def failed(alice, colis_data):
+    task = send(alice, colis_data)[0]
+    set_status([task], Status.FAILED_FINAL, error_code="invalid", error_message="Données invalides")
+    return task
+
+
+def test_it_retries_a_failed_task_as_it_is(alice, failed):
+    response = web(alice).post(f"/taches/{failed.task_id}/relancer/")
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == Status.PENDING
+    assert TaskEvent.objects.filter(task=failed, to_status="pending", by=alice).exists()
+
+
+def test_it_retries_with_corrected_data(alice, failed, colis_data):
+    form = {**colis_data, "corrected": "1", "poids": "3.5"}
+    response = web(alice).post(f"/taches/{failed.task_id}/relancer/", form)
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.status == Status.PENDING and failed.colis_data["poids"] == "3.5"
+
+
+def test_it_shows_the_domain_errors_per_field(alice, failed, colis_data, cargo_lot):
+    form = {**colis_data, "corrected": "1", "poids": "-2", "hauteur": "900"}
+    response = web(alice).post(f"/taches/{failed.task_id}/relancer/", form)
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["poids"] == ["Doit être strictement positif."]
+    assert errors["hauteur"] == ["Doit être au plus 600."]
+    failed.refresh_from_db()
+    assert failed.status == Status.FAILED_FINAL
+
+
+def test_it_says_the_chosen_lot_is_closed(alice, failed, colis_data, cargo_lot):
+    services.close_lot(cargo_lot, alice)
+    response = web(alice).post(f"/taches/{failed.task_id}/relancer/",
+                               {**colis_data, "corrected": "1"})
+    assert response.status_code == 400
+    assert "Ce lot est fermé" in response.context["form"].errors["lot"][0]
+
+
+def test_it_cancels_a_failed_task(alice, failed):
+    web(alice).post(f"/taches/{failed.task_id}/annuler/")
+    failed.refresh_from_db()
+    assert failed.status == Status.CANCELLED
+
+
+def test_it_does_not_cancel_a_completed_task(alice, colis_data):
+    task = send(alice, colis_data)[0]
+    set_status([task], Status.COMPLETED, completed_at=timezone.now())
+    response = web(alice).post(f"/taches/{task.task_id}/annuler/", follow=True)
+    task.refresh_from_db()
+    assert task.status == Status.COMPLETED
+    assert "ne peut plus être annulée" in response.content.decode()
+
+
+def test_it_shows_a_tasks_history(alice, failed):
+    page = web(alice).get(f"/taches/{failed.task_id}/").content.decode()
+    assert "Reçu de l&#x27;appareil" in page and "Corriger et relancer" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_lists_completed_colis_with_number_price_and_link(alice, colis_data, tariffs,
+                                                              inline_jobs):
+    task = send(alice, colis_data)[0]
+    assert task.status == Status.COMPLETED
+    html = web(alice).get("/taches/").content.decode()
+    assert task.colis.numero_suivi in html
+    assert "106" in html and "250 XOF" in html.replace("\xa0", " ").replace(",", " ")
+    assert f"/lots/{task.lot_id}/#colis-{task.colis_id}" in html

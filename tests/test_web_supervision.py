@@ -1,0 +1,105 @@
+"""« Synchronisation »: rows per agent and device, attention first, actions, search."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from server.accounts.models import Device
+from sync.models import ColisTask, Status, TaskEvent
+from tests.conftest import device_client
+from tests.web_helpers import send, set_status, web
+
+
+def test_it_retries_only_the_failed_tasks_of_an_agent(alice, bob, charlie, colis_data):
+    tasks = send(alice, colis_data, n=5)
+    set_status(tasks[:2], Status.FAILED_FINAL)
+    set_status(tasks[2:3], Status.FAILED_RETRY)
+    set_status(tasks[3:4], Status.COMPLETED, completed_at=timezone.now())
+    set_status(tasks[4:], Status.CANCELLED)
+    bobs = send(bob, colis_data)
+    set_status(bobs, Status.FAILED_FINAL)
+    response = web(charlie).post("/supervision/relancer/", {"agent": alice.pk}, follow=True)
+    assert "3 tâches relancées." in response.content.decode()
+    statuses = dict(ColisTask.objects.values_list("pk", "status"))
+    assert [statuses[t.pk] for t in tasks] == ["pending"] * 3 + ["completed", "cancelled"]
+    assert statuses[bobs[0].pk] == "failed_final"
+    assert TaskEvent.objects.filter(by=charlie, to_status="pending").count() == 3
+
+
+def test_it_retries_the_selected_tasks_only(alice, charlie, colis_data):
+    tasks = send(alice, colis_data, n=3)
+    set_status(tasks, Status.FAILED_FINAL)
+    web(charlie).post("/supervision/relancer/", {"task": [str(tasks[0].task_id), "nope"]})
+    statuses = [ColisTask.objects.get(pk=t.pk).status for t in tasks]
+    assert statuses == ["pending", "failed_final", "failed_final"]
+
+
+def test_it_retries_the_failed_tasks_of_a_lot(alice, charlie, colis_data, cargo_lot):
+    from server.cargo import services
+
+    other = services.open_lot(alice, "cargo")
+    in_lot = send(alice, colis_data)
+    elsewhere = send(alice, {**colis_data, "lot": other.pk})
+    set_status(in_lot + elsewhere, Status.FAILED_FINAL)
+    web(charlie).post("/supervision/relancer/", {"lot": cargo_lot.pk})
+    assert ColisTask.objects.get(pk=in_lot[0].pk).status == "pending"
+    assert ColisTask.objects.get(pk=elsewhere[0].pk).status == "failed_final"
+
+
+def test_it_revokes_a_device_token(alice, charlie, colis_data):
+    api = device_client(alice)
+    web(charlie).post(f"/supervision/appareils/{api.device.pk}/revoquer/")
+    assert Device.objects.get(pk=api.device.pk).is_revoked
+    assert api.post("/api/v1/sync/", {"items": []}, format="json").status_code == 401
+
+
+def test_it_shows_a_row_per_agent_and_device_attention_first(alice, bob, charlie, colis_data):
+    quiet = device_client(alice, "GZ-1")
+    send(alice, colis_data, n=2, api=quiet)
+    silent = device_client(bob, "YW-1")
+    failing = send(bob, colis_data, api=silent)
+    set_status(failing, Status.FAILED_FINAL)
+    Device.objects.filter(pk=silent.device.pk).update(
+        outbox_pending=12, oldest_pending_at=timezone.now() - timedelta(hours=5),
+        last_seen_at=timezone.now() - timedelta(hours=4))
+    response = web(charlie).get("/supervision/")
+    rows = response.context["rows"]
+    assert [(r.user.username, r.device.name) for r in rows] == [("bob", "YW-1"),
+                                                                 ("alice", "GZ-1")]
+    assert rows[0].reasons == ["silent", "failed"] and rows[1].reasons == []
+    assert (rows[1].pending, rows[0].failed) == (2, 1)
+    html = response.content.decode()
+    assert 'class="attention"' in html and "Sans contact depuis des heures" in html
+
+
+def test_it_shows_queue_health_and_the_chart(charlie):
+    html = web(charlie).get("/supervision/").content.decode()
+    assert "État des files" in html and "workers actifs" in html
+    assert '<svg viewBox="0 0 720 240" class="chart"' in html
+
+
+def test_it_refreshes_the_live_part_alone(charlie, alice, colis_data):
+    device_client(alice, "GZ-1")
+    response = web(charlie).get("/supervision/live/")
+    html = response.content.decode()
+    assert "GZ-1" in html and "<html" not in html
+
+
+def test_it_finds_a_task_by_op_id_task_id_and_client(alice, charlie, colis_data):
+    task = send(alice, colis_data)[0]
+    client = web(charlie)
+    for query in (str(task.op_id), str(task.task_id), "diallo", "Aminata"):
+        found = client.get("/supervision/recherche/", {"q": query}).context["tasks"]
+        assert [t.pk for t in found] == [task.pk], query
+    assert list(client.get("/supervision/recherche/", {"q": "Personne"}).context["tasks"]) == []
+
+
+def test_it_finds_a_colis_by_its_numero_de_suivi_with_its_history(alice, charlie, colis_data):
+    from server.cargo import services
+
+    task = send(alice, colis_data)[0]
+    colis = services.create_colis(alice, colis_data)
+    ColisTask.objects.filter(pk=task.pk).update(colis=colis)
+    response = web(charlie).get("/supervision/recherche/", {"q": colis.numero_suivi.lower()})
+    assert [t.pk for t in response.context["tasks"]] == [task.pk]
+    assert "Reçu de l&#x27;appareil" in response.content.decode()
