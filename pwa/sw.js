@@ -71,7 +71,10 @@ async function tellClients(message) {
 
 self.addEventListener('sync', (event) => {
   if (event.tag !== SYNC_TAG) return;
-  event.waitUntil(syncOnce().then((result) => tellClients({ type: 'synced', result })));
+  event.waitUntil(syncOnce().then(
+    (result) => tellClients({ type: 'synced', ok: result.ok }),
+    (error) => tellClients({ type: 'synced', ok: false, error: String(error) }),
+  ));
 });
 
 self.addEventListener('message', (event) => {

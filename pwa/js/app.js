@@ -82,6 +82,7 @@ function counts() {
 }
 
 function renderChrome() {
+  if (document.body.dataset.screen !== 'app') return;
   const storageWarning = state.storage?.quota && state.storage.usage / state.storage.quota > QUOTA_WARNING
     ? gettext('Stockage presque plein : synchroniser ou exporter la file dès que possible.') : null;
   renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
@@ -100,6 +101,7 @@ function renderMain() {
 }
 
 function render() {
+  if (document.body.dataset.screen !== 'app') return;  // the login screen stays until a login
   renderChrome();
   // The form keeps what the agent is typing: it is drawn on navigation only.
   if (state.tab !== 'form' || !$('colis-form') || state.overlay) renderMain();
@@ -262,7 +264,14 @@ function toast(text) {
   toast.timer = setTimeout(() => el.classList.remove('show'), 4000);
 }
 
+async function checkAuth() {
+  // The service worker may have met the 401: the stored login says so.
+  const auth = await api.currentAuth();
+  if (!auth?.token && document.body.dataset.screen === 'app') await showLogin();
+}
+
 async function showLogin() {
+  if (document.body.dataset.screen === 'login') return;
   state.auth = await api.currentAuth();
   await refreshLocal();
   const waiting = outbox.unsent(state.items).length;
@@ -286,6 +295,7 @@ async function showLogin() {
 
 async function startApp() {
   document.body.dataset.screen = 'app';
+  state.auth = await api.currentAuth();
   await refreshLocal();
   render();
   if (!state.tariffs.length || !state.clients.length) {
@@ -297,7 +307,9 @@ async function startApp() {
     sync.events.addEventListener('status', () => refreshLocal().then(render));
     addEventListener('online', renderChrome);
     addEventListener('offline', renderChrome);
-    navigator.serviceWorker?.addEventListener('message', (e) => { if (e.data?.type === 'synced') refreshLocal().then(render); });
+    navigator.serviceWorker?.addEventListener('message', (e) => {
+      if (e.data?.type === 'synced') refreshLocal().then(render).then(checkAuth);
+    });
     loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs });
     navigator.storage?.persist?.().catch(() => {}).finally(() => measureStorage().then(renderChrome));
   } else {

@@ -198,6 +198,13 @@ export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}
         status.failures += 1;
         status.lastError = error instanceof api.AuthRequired ? 'auth' : String(error.message || error);
       }
+      if (status.lastError === 'auth') {
+        // No token: wait for a new login (it calls now()) rather than poll.
+        status.running = false; running = null; again = false;
+        api.events.dispatchEvent(new Event('auth-required'));
+        events.dispatchEvent(new Event('status'));
+        return;
+      }
       const work = hasWork(await outbox.all());
       let delay = status.failures ? backoff() : (work ? baseMs : idleMs);
       if (again && !status.failures) delay = 0;
