@@ -25,6 +25,8 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
@@ -103,9 +105,16 @@ class TusView(APIView):
         return upload
 
 
+def _header(name: str, required: bool = True) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.HEADER, required=required)
+
+
 class UploadCreate(TusView):
     """POST /api/v1/uploads/: creation, with the first chunk in the body if the client likes."""
 
+    @extend_schema(request={CHUNK_TYPE: OpenApiTypes.BINARY}, responses={201: None},
+                   parameters=[_header("Upload-Length"), _header("Upload-Metadata"),
+                               _header("Upload-Checksum", False)])
     def post(self, request):
         length = _int_header(request, "Upload-Length")
         if length > settings.TUS_MAX_SIZE:
@@ -126,6 +135,7 @@ class UploadCreate(TusView):
 class UploadDetail(TusView):
     """HEAD (where am I?), PATCH (append a chunk), DELETE (give up) on one upload."""
 
+    @extend_schema(responses={200: None})
     def head(self, request, upload_id):
         upload = self.get_upload(upload_id)
         response = _offset_response(200, upload)
@@ -134,6 +144,8 @@ class UploadDetail(TusView):
         response["Cache-Control"] = "no-store"
         return response
 
+    @extend_schema(request={CHUNK_TYPE: OpenApiTypes.BINARY}, responses={204: None},
+                   parameters=[_header("Upload-Offset"), _header("Upload-Checksum", False)])
     def patch(self, request, upload_id):
         upload = self.get_upload(upload_id)
         if _content_type(request) != CHUNK_TYPE:
@@ -149,6 +161,7 @@ class UploadDetail(TusView):
             _write(upload, chunk)
         return _offset_response(204, upload)
 
+    @extend_schema(responses={204: None})
     def delete(self, request, upload_id):
         with transaction.atomic():
             upload = self.get_upload(upload_id, lock=True)

@@ -7,5 +7,4 @@ from . import tus
 urlpatterns = [
     path("uploads/", tus.UploadCreate.as_view(), name="tus-create"),
     path("uploads/<uuid:upload_id>", tus.UploadDetail.as_view(), name="tus-upload"),
-    path("uploads/<uuid:upload_id>/", tus.UploadDetail.as_view()),
 ]
