@@ -24,6 +24,8 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
         fields: dict = {}
         if data:
             merged = {**task.colis_data, **data}
+            if "lot" in data and "lot_op_id" not in data:  # a corrected lot replaces the old one
+                merged.pop("lot_op_id", None)
             check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
             checked = check(task.initiated_by, merged)  # raises services.InvalidData
             fields = {"colis_data": merged, "lot": checked["lot"],

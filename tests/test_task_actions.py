@@ -72,3 +72,21 @@ def test_it_reports_health_without_secrets(db, client, redis_clean, settings):
     assert body["database"] == "ok" and body["redis"] == "ok"
     assert set(body["queues"]) == {"colis", "notifications"}
     assert "redis://" not in str(body) and settings.SECRET_KEY not in str(body)
+
+
+def test_it_lets_a_corrected_lot_replace_a_lot_opened_offline(alice, alice_api, colis_data,
+                                                              redis_clean):
+    from server.cargo import services
+
+    lot_item = item(op="open_lot", type_lot="cargo")
+    data = {k: v for k, v in colis_data.items() if k != "lot"}
+    answers = alice_api.post("/api/v1/sync/", {"items": [lot_item, item(
+        lot_op_id=lot_item["op_id"], **data)]}, format="json").json()["items"]
+    task_id = answers[1]["task"]["task_id"]
+    services.close_lot(services.open_lot(alice, "cargo", op_id=lot_item["op_id"]), alice)
+    set_status(task_id, Status.FAILED_FINAL)
+    other = services.open_lot(alice, "cargo")
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/retry/", {"data": {"lot": other.pk}},
+                              format="json")
+    assert response.status_code == 200
+    assert response.json()["lot"]["id"] == other.pk
