@@ -22,3 +22,7 @@ test: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+
+bench: venv
+	$(PY) -m pip install -q schemathesis
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run $(BENCH_ARGS)

@@ -1,0 +1,1 @@
+"""Benchmarks, fault drills and fuzzing against the naive baseline (`make bench`)."""
