@@ -1,5 +1,7 @@
 """The /app/ routes serve the PWA shell from pwa/ without collectstatic."""
 
+import json
+
 import pytest
 
 
@@ -42,7 +44,15 @@ def test_it_serves_nothing_outside_the_asset_folders(get, path):
     assert get(path).status_code == 404
 
 
-def test_it_serves_the_js_catalog_in_the_asked_language(get):
-    response = get("/app/jsi18n/?lang=en")
+@pytest.mark.parametrize("lang, text", [("en", "Sync now"), ("zh-hans", "立即同步")])
+def test_it_serves_the_js_catalog_in_the_asked_language(get, lang, text):
+    response = get(f"/app/jsi18n/?lang={lang}")
     assert response.status_code == 200
-    assert b"django.gettext" in response.content or b"gettext" in response.content
+    assert json.dumps(text) in response.content.decode()  # the catalog escapes non-ASCII
+
+
+def test_it_lists_every_shell_file_for_the_precache(get):
+    source = get("/app/sw.js").content.decode()
+    for url in ["/app/", "/app/js/app.js", "/app/js/views/form.js", "/app/css/app.css",
+                "/app/jsi18n/?lang=zh-hans"]:
+        assert f'"{url}"' in source

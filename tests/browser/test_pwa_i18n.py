@@ -1,0 +1,24 @@
+"""French first; English and simplified Chinese chosen on the tablet, offline too."""
+
+import pytest
+from playwright.sync_api import expect
+
+from .pwa import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_it_switches_language_and_keeps_it_offline(server, context, page):
+    login(page, server.url)
+    expect(page.locator("#sync-now")).to_have_text("Synchroniser maintenant")
+    page.click("#tab-settings")
+    page.select_option("#language", "zh-hans")
+    expect(page.locator("#sync-now")).to_have_text("立即同步")
+    context.set_offline(True)
+    page.reload()
+    expect(page.locator("#sync-now")).to_have_text("立即同步")
+    expect(page.locator("#tab-form")).to_have_text("新包裹")
+    page.click("#tab-settings")
+    page.select_option("#language", "en")
+    expect(page.locator("#sync-now")).to_have_text("Sync now")
+    expect(page.locator("#offline-banner")).to_contain_text("Offline")
