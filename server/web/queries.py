@@ -109,7 +109,8 @@ def sync_rows(now: datetime | None = None) -> list[SyncRow]:
         row.oldest_pending_at = s["oldest"]
     for row in rows.values():
         row.reasons = attention_reasons(row, now)
-    return sorted(rows.values(), key=lambda r: (not r.attention, r.user.username,
+    # The most reasons first, then by name: a silent tablet with failures tops the list.
+    return sorted(rows.values(), key=lambda r: (-len(r.reasons), r.user.username,
                                                 r.device.name if r.device else ""))
 
 

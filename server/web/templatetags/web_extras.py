@@ -1,9 +1,11 @@
 """Small display helpers of the dashboards' templates."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from sync.models import Status
@@ -60,3 +62,13 @@ def page_url(context, param: str, number: int) -> str:
     query = context["request"].GET.copy()
     query[param] = number
     return "?" + query.urlencode()
+
+
+@register.filter
+def trim(value) -> str:
+    """A decimal without its trailing zeros, in the page's locale: 7.500 → « 7,5 »."""
+    if value in (None, ""):
+        return "—"
+    number = Decimal(str(value))
+    number = number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
+    return number_format(number, use_l10n=True)
