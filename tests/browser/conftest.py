@@ -82,16 +82,16 @@ def page(context):
 @pytest.fixture(scope="session")
 def photo_file(tmp_path_factory) -> Path:
     """A 12 MP JPEG with some texture (a camera photo stand-in)."""
-    return make_photo(tmp_path_factory.mktemp("photos") / "colis.jpg", noise=0.15)
+    return make_photo(tmp_path_factory.mktemp("photos") / "colis.jpg", noise=0.15, sigma=40)
 
 
 @pytest.fixture(scope="session")
 def noisy_photo_file(tmp_path_factory) -> Path:
     """A 12 MP JPEG so grainy that it stays over two tus chunks once compressed."""
-    return make_photo(tmp_path_factory.mktemp("photos") / "grainy.jpg", noise=0.6)
+    return make_photo(tmp_path_factory.mktemp("photos") / "grainy.jpg", noise=0.6, sigma=80)
 
 
-def make_photo(path: Path, noise: float) -> Path:
+def make_photo(path: Path, noise: float, sigma: int) -> Path:
     from PIL import Image, ImageDraw, ImageFilter
 
     rng = random.Random(6)
@@ -102,7 +102,7 @@ def make_photo(path: Path, noise: float) -> Path:
         r = rng.randrange(20, 300)
         draw.ellipse([x - r, y - r, x + r, y + r],
                      fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    grain = Image.effect_noise(PHOTO_SIZE, 80).convert("RGB")
+    grain = Image.effect_noise(PHOTO_SIZE, sigma).convert("RGB")
     image = Image.blend(image.filter(ImageFilter.GaussianBlur(2)), grain, noise)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=92)
