@@ -161,8 +161,8 @@ async function saveEdit(item, mode, values, client) {
   } else if (mode === 'correct') {
     const result = await sync.retryTask(item.task.task_id, changesOf(item, fields));
     if (result.errors) throw new Error(Object.values(result.errors).flat().join(' '));
-  } else if (item.state === 'queued') {
-    await outbox.editQueued(item.op_id, fields, labels);
+  } else if (item.state === 'queued' && await outbox.editQueued(item.op_id, fields, labels)) {
+    // Changed in place: it had never left the tablet.
   } else {
     const changes = changesOf(item, fields);
     if (!Object.keys(changes).length) return gettext('Aucun changement.');

@@ -194,12 +194,16 @@ export async function correct(item, data) {
   return fresh;
 }
 
-/** Edit an item still on the tablet (never sent): its data changes in place. */
-export function editQueued(opId, data, labels) {
-  return db.updateItems([opId], (item) => (item.state === 'queued'
+/**
+ * Edit an item never sent (not even tried: an answer may have been lost) in place.
+ * Resolves to false when it may be on the server already: queue an update instead.
+ */
+export async function editQueued(opId, data, labels) {
+  const changed = await db.updateItems([opId], (item) => (item.state === 'queued' && !item.attempts
     ? { ...item, data: { ...item.data, ...data }, labels: labels || item.labels,
       updated_at: new Date().toISOString() }
     : null));
+  return changed.length > 0;
 }
 
 /** The agent's choice in a conflict: drop the local version (leaves the list). */

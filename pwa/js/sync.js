@@ -133,6 +133,8 @@ export async function refreshReference({ force = false } = {}) {
 async function cycle() {
   const auth = await api.currentAuth();
   if (!auth?.token) return { ok: false, reason: 'auth' };
+  // Known offline: send nothing, so no item is marked as possibly received.
+  if (globalThis.navigator?.onLine === false) throw new api.NetworkError('offline');
   const report = { sent: 0, changes: 0, photos: 0 };
   await sendBatches(report);
   await pullChanges(report);

@@ -36,3 +36,20 @@ def test_it_shows_both_versions_and_keeps_the_one_chosen(server, page, alice):
         1, timeout=20_000)
     colis.refresh_from_db()
     assert colis.poids == Decimal("12") and colis.version == 3
+
+
+def test_it_edits_in_place_a_colis_that_never_left_the_tablet(server, context, page):
+    login(page, server.url)
+    context.set_offline(True)
+    open_lot(page)
+    save_colis(page, poids="10")
+    page.click("#tab-queue")
+    page.locator('.item[data-kind="create"] [data-action="Modifier"]').click()
+    page.fill("#f-poids", "14")
+    page.click("#save")
+    page.click("#tab-queue")
+    expect(page.locator('.item[data-kind="create"]')).to_have_count(1)
+    expect(page.locator('.item[data-kind="update"]')).to_have_count(0)
+    context.set_offline(False)
+    expect(completed(page)).to_have_count(1, timeout=20_000)
+    assert Colis.objects.get().poids == Decimal("14")
