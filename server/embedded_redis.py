@@ -61,13 +61,15 @@ def start(port: int | None = None, timeout: float = 15) -> tuple[subprocess.Pope
     return proc, url
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a child process, killing it if it does not stop within `timeout` s."""
     if proc.poll() is None:
         proc.terminate()
         try:
-            proc.wait(5)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
 
 
 def run_with_redis(cmd: list[str], port: int | None = None) -> int:

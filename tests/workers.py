@@ -9,6 +9,8 @@ from pathlib import Path
 import django_rq
 from django.db import connection
 
+from server import embedded_redis
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,13 +48,7 @@ def run_burst(*queues: str, timeout: float = 120) -> None:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    embedded_redis.stop(proc)
 
 
 def wait_for(predicate, timeout: float = 60, every: float = 0.1):
