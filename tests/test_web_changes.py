@@ -69,3 +69,13 @@ def test_it_puts_a_task_completed_today_in_the_completed_section(alice, colis_da
 
 def test_it_refuses_a_bad_cursor(alice):
     assert web(alice).get("/taches/changes.json", {"since": "-1"}).status_code == 400
+
+
+def test_it_keeps_the_lot_filter_of_the_page(alice, colis_data, cargo_lot):
+    from server.cargo import services
+
+    other = services.open_lot(alice, "cargo")
+    inside = send(alice, colis_data)[0]
+    outside = send(alice, {**colis_data, "lot": other.pk})[0]
+    sections = {i["task_id"]: i["section"] for i in poll(web(alice), 0, lot=cargo_lot.pk)["items"]}
+    assert sections == {str(inside.task_id): "active", str(outside.task_id): None}

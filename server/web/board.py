@@ -96,7 +96,9 @@ def changes_json(request):
         return JsonResponse({"since": [_("Curseur invalide.")]}, status=400)
     tasks = tasks_for(request.user)
     rows, cursor, has_more = changes.feed(tasks, since, settings.CHANGES_PAGE)
-    filtered = BoardFilter(request.GET, lots=Lot.objects.all()).apply(tasks)
+    lot = request.GET.get("lot", "")
+    chosen = Lot.objects.filter(pk=lot) if lot.isdigit() else ()  # not every lot, each poll
+    filtered = BoardFilter(request.GET, lots=chosen).apply(tasks)
     shown = set(filtered.filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True))
     now = timezone.now()
     items = []
