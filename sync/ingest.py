@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from server.cargo import services
 from server.cargo.models import Colis, Lot
@@ -59,7 +60,21 @@ def _shape_errors(item) -> tuple[str, dict]:
         errors["op"] = [f"Choix invalide : {', '.join(OPS)}."]
     if not isinstance(item.get("data"), dict):
         errors["data"] = ["Un objet est attendu."]
+    if item.get("saved_at") is not None and _saved_at(item) is None:
+        errors["saved_at"] = ["Une date ISO 8601 avec fuseau est attendue."]
     return op_id, errors
+
+
+def _saved_at(item: dict):
+    """The item's save time on the tablet, aware and never in the future; None if absent or bad."""
+    raw = item.get("saved_at")
+    try:
+        when = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if when is None or timezone.is_naive(when):
+        return None
+    return min(when, timezone.now())
 
 
 def _resolve_lot(user, data: dict) -> Lot | None:
@@ -138,7 +153,8 @@ def _open_lot(user, op_id: str, data: dict) -> Result:
     return Result(op_id, "accepted", lot=lot)
 
 
-def _new_task(user, device, op_id: str, op: str, data: dict, digest: str) -> Result:
+def _new_task(user, device, op_id: str, item: dict, digest: str) -> Result:
+    op, data = item["op"], item["data"]
     try:
         checked = _check_create(user, data) if op == "create" else _check_update(user, data)
     except services.InvalidData as exc:
@@ -146,7 +162,8 @@ def _new_task(user, device, op_id: str, op: str, data: dict, digest: str) -> Res
     task = ColisTask(op_id=op_id, operation=op, colis_data=data, payload_hash=digest,
                      lot=checked["lot"], colis=checked.get("colis"), initiated_by=user,
                      device=device, base_version=checked.get("base_version"),
-                     photo_id=checked.get("photo_id"), current_step="En attente de traitement")
+                     photo_id=checked.get("photo_id"), saved_at=_saved_at(item),
+                     current_step="En attente de traitement")
     task.rq_job_id = enqueue.job_id(task)
     try:
         with transaction.atomic():
@@ -177,7 +194,7 @@ def ingest_batch(user, device, items: list) -> list[Result]:
             if op_id in seen:
                 results.append(_existing(op_id, digest, user))
                 continue
-            result = _new_task(user, device, op_id, op, data, digest)
+            result = _new_task(user, device, op_id, item, digest)
             seen.add(op_id)
             results.append(result)
         _record_accepted([r.task for r in results if r.result == "accepted" and r.task], user)

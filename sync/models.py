@@ -63,6 +63,8 @@ class ColisTask(models.Model):
     # transaction, so feed order is commit order (see sync/changes.py).
     change_seq = models.PositiveBigIntegerField(default=0, db_index=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the agent saved the item on the tablet (the device's clock, never in the future).
+    saved_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -80,6 +82,11 @@ class ColisTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.operation} {self.op_id} ({self.status})"
+
+    @property
+    def saved_or_received_at(self):
+        """Start of the save-to-completion time: the tablet's save, else the server's receipt."""
+        return self.saved_at or self.created_at
 
     @property
     def is_terminal(self) -> bool:
@@ -101,6 +108,7 @@ class ColisTask(models.Model):
             "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
             "colis": colis_to_dict(self.colis) if self.colis_id else None,
             "lot": {"id": self.lot_id, "numero_lot": self.lot.numero_lot} if self.lot_id else None,
+            "saved_at": self.saved_at.isoformat() if self.saved_at else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }

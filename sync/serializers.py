@@ -47,6 +47,7 @@ class TaskSerializer(serializers.Serializer):
     next_retry_at = serializers.DateTimeField(allow_null=True)
     colis = ColisBriefSerializer(allow_null=True)
     lot = LotBriefSerializer(allow_null=True)
+    saved_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -58,6 +59,8 @@ class ItemSerializer(serializers.Serializer):
                                  "largeur, hauteur, mode_paiement, description, photo_id; "
                                  "update: colis, base_version, changed fields; "
                                  "open_lot: type_lot")
+    saved_at = serializers.DateTimeField(required=False,
+                                         help_text="when the agent saved it on the tablet")
 
 
 class DeviceReportSerializer(serializers.Serializer):

@@ -231,3 +231,20 @@ def test_it_reports_out_of_range_ids_as_field_errors(alice_api, data, redis_clea
 def test_it_reports_out_of_range_client_and_lot_ids(alice_api, colis_data, redis_clean):
     answer = post(alice_api, [item(**{**colis_data, "client": 10**20, "lot": 10**20})])
     assert {"client", "lot"} <= answer.json()["items"][0]["errors"].keys()
+
+
+def test_it_keeps_when_the_agent_saved_the_item(alice_api, colis_data, redis_clean):
+    saved = {**item(**colis_data), "saved_at": "2026-11-26T08:00:00+08:00"}
+    future = {**item(**colis_data), "saved_at": "2999-01-01T00:00:00Z"}
+    answers = post(alice_api, [saved, future]).json()["items"]
+    from django.utils.dateparse import parse_datetime
+
+    assert parse_datetime(answers[0]["task"]["saved_at"]).isoformat() == "2026-11-26T08:00:00+08:00"
+    clamped = ColisTask.objects.get(op_id=future["op_id"]).saved_at
+    assert clamped <= ColisTask.objects.get(op_id=future["op_id"]).created_at
+
+
+@pytest.mark.parametrize("bad", ["yesterday", "2026-11-26T08:00:00", 12])
+def test_it_reports_a_bad_saved_at(alice_api, colis_data, redis_clean, bad):
+    answer = post(alice_api, [{**item(**colis_data), "saved_at": bad}]).json()["items"][0]
+    assert answer["result"] == "invalid" and "saved_at" in answer["errors"]

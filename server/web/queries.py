@@ -31,10 +31,10 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def durations(tasks: QuerySet) -> list[float]:
-    """Seconds from receipt to completion of the completed tasks of `tasks`."""
-    pairs = tasks.filter(status=Status.COMPLETED, completed_at__isnull=False).values_list(
-        "created_at", "completed_at")
-    return [(done - created).total_seconds() for created, done in pairs]
+    """Seconds from save (on the tablet, else receipt) to completion of completed tasks."""
+    rows = tasks.filter(status=Status.COMPLETED, completed_at__isnull=False).values_list(
+        "saved_at", "created_at", "completed_at")
+    return [(done - (saved or created)).total_seconds() for saved, created, done in rows]
 
 
 def board_counts(tasks: QuerySet, now: datetime | None = None) -> dict:
@@ -140,10 +140,10 @@ def hourly_chart(now: datetime | None = None) -> list[dict]:
             "created_at", flat=True):
         buckets[int((created - start).total_seconds() // 3600)]["received"] += 1
     done = ColisTask.objects.filter(status=Status.COMPLETED, completed_at__gte=start)
-    for created, completed in done.values_list("created_at", "completed_at"):
+    for saved, created, completed in done.values_list("saved_at", "created_at", "completed_at"):
         bucket = buckets[min(23, int((completed - start).total_seconds() // 3600))]
         bucket["completed"] += 1
-        bucket["seconds"].append((completed - created).total_seconds())
+        bucket["seconds"].append((completed - (saved or created)).total_seconds())
     for bucket in buckets:
         seconds = bucket.pop("seconds")
         bucket["median"] = percentile(seconds, 50)
