@@ -186,13 +186,20 @@ async function saveEdit(item, mode, values, client) {
 
 function showQueue(main) {
   renderQueue(main, { items: state.items, photos: state.photos, counts: counts(), lastSync: state.lastSync,
-    syncError: sync.status.lastError,
+    syncError: syncErrorText(sync.status.lastError),
     onRetry: (item) => act(() => sync.retryTask(item.task.task_id)),
     onCancel: (item) => act(() => sync.cancelTask(item.task.task_id)),
     onCorrect: (item) => overlay((m) => showForm(m, { item, mode: 'correct', errors: item.errors })),
     onEdit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
     onResolve: (item) => overlay((m) => showConflict(m, item)),
     onExport: exportOutbox });
+}
+
+function syncErrorText(error) {
+  if (!error) return null;
+  if (error === 'offline') return gettext('Hors ligne');
+  if (/network|fetch/i.test(error)) return gettext('Pas de réseau : réessayer plus tard.');
+  return error;
 }
 
 function overlay(draw) {

@@ -37,6 +37,21 @@ def test_it_keeps_five_colis_offline_and_syncs_them_once(server, context, page, 
     expect(page.locator(".photo-line").filter(has_text="envoi")).to_have_count(0, timeout=30_000)
     screenshot(page, "queue")
     print(f"\nPWA photo bytes per colis (stored on the tablet): {stored_photo_bytes(page)}")
+    fill_for_screenshot(page, photo_file)
+    screenshot(page, "form")
+
+
+def fill_for_screenshot(page, photo_file):
+    page.click("#tab-form")
+    page.fill("#f-client-search", "Kon")
+    page.locator(".client-pick").first.click()
+    for name, value in [("poids", "7,5"), ("longueur", "60"), ("largeur", "50"), ("hauteur", "40")]:
+        page.fill(f"#f-{name}", value)
+    page.select_option("#f-paiement", "paye_chine")
+    page.fill("#f-description", "Pièces de moto, 2 cartons")
+    page.set_input_files("#f-photo", str(photo_file))
+    expect(page.locator("#f-photo-info")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#f-estimate")).to_contain_text("170")
 
 
 STORED_PHOTO_BYTES = """async () => {
