@@ -90,3 +90,15 @@ def test_it_lets_a_corrected_lot_replace_a_lot_opened_offline(alice, alice_api, 
                               format="json")
     assert response.status_code == 200
     assert response.json()["lot"]["id"] == other.pk
+
+
+def test_it_refuses_to_close_a_lot_with_active_tasks(alice, alice_api, colis_data, cargo_lot,
+                                                     redis_clean):
+    from sync import actions
+
+    task_id = make_task(alice_api, colis_data)
+    with pytest.raises(actions.LotBusy) as busy:
+        actions.close_lot(cargo_lot.pk, alice)
+    assert busy.value.active == 1
+    set_status(task_id, Status.COMPLETED)
+    assert actions.close_lot(cargo_lot.pk, alice).statut == "ferme"

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from server.cargo import services
 from server.cargo.models import Colis, Lot
+from sync import actions
 from sync.api import tasks_for
 from sync.models import TaskEvent
 
@@ -66,10 +67,14 @@ def lot_close(request, lot_id):
     n_active = queries.active_task_count(lot)
     if request.method != "POST":
         return render(request, "web/lot_close.html", {"lot": lot, "n_active": n_active})
-    if n_active or not lot.is_open:
+    try:
+        actions.close_lot(lot.pk, request.user)
+    except actions.LotBusy as busy:
+        return render(request, "web/lot_close.html", {"lot": lot, "n_active": busy.active,
+                                                      "refused": True}, status=409)
+    except services.InvalidData:  # closed already
         return render(request, "web/lot_close.html", {"lot": lot, "n_active": n_active,
                                                       "refused": True}, status=409)
-    services.close_lot(lot, request.user)
     messages.success(request, _("Lot %(lot)s fermé.") % {"lot": lot.numero_lot})
     return redirect("web:lot", lot_id=lot.pk)
 
