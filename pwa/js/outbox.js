@@ -111,7 +111,8 @@ export function nextBatch(items, { maxItems = 50, maxBytes = 256 * 1024 } = {}) 
     if (!ok) continue;
     // A colis in a lot opened offline goes in the same or a later batch than its lot.
     if (ok === 'with-lot' && !inBatch.has(item.data.lot_op_id)) continue;
-    const wire = { op_id: item.op_id, op: item.op, data: wireData(item, byOpId) };
+    const wire = { op_id: item.op_id, op: item.op, data: wireData(item, byOpId),
+      saved_at: item.created_at };
     const size = JSON.stringify(wire).length;
     if (batch.length && (batch.length >= maxItems || bytes + size > maxBytes)) break;
     batch.push(wire); inBatch.add(item.op_id); bytes += size;

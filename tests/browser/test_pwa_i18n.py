@@ -22,3 +22,15 @@ def test_it_switches_language_and_keeps_it_offline(server, context, page):
     page.select_option("#language", "en")
     expect(page.locator("#sync-now")).to_have_text("Sync now")
     expect(page.locator("#offline-banner")).to_contain_text("Offline")
+    page.click("#tab-settings")
+    expect(page.locator("#link-tasks")).to_have_text("My tasks")
+
+
+def test_it_links_to_the_dashboards_from_its_menu(server, page):
+    login(page, server.url)
+    page.click("#tab-settings")
+    expect(page.locator("#link-tasks")).to_have_attribute("href", "/taches/")
+    expect(page.locator("#link-lots")).to_have_attribute("href", "/lots/")
+    expect(page.locator("#link-supervision")).to_have_count(0)  # an agent's tablet
+    page.click("#link-tasks")
+    expect(page).to_have_url(f"{server.url}/login/?next=/taches/")

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.cargo.models import Colis, Lot
+from sync.models import ColisTask
 
 from .pwa import completed, login, metrics, open_lot, queue_counts, save_colis, screenshot
 
@@ -34,6 +35,9 @@ def test_it_keeps_five_colis_offline_and_syncs_them_once(server, context, page, 
     assert Colis.objects.count() == 5
     assert Lot.objects.count() == 1
     assert set(Colis.objects.values_list("lot__op_id", flat=True)) == {Lot.objects.get().op_id}
+    # The tablet's save time travels with each item: saved offline, before the server saw it.
+    for saved, received in ColisTask.objects.values_list("saved_at", "created_at"):
+        assert saved is not None and saved < received
     expect(page.locator(".photo-line").filter(has_text="envoi")).to_have_count(0, timeout=30_000)
     screenshot(page, "queue")
     print(f"\nPWA photo bytes per colis (stored on the tablet): {stored_photo_bytes(page)}")

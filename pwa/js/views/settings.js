@@ -19,6 +19,14 @@ export function renderSettings(root, { lang, storage, auth, onLanguage, onPersis
     h('p', { id: 'storage-persisted' }, storage?.persisted ? gettext('Stockage persistant accordé : le navigateur ne videra pas la file.')
       : gettext('Stockage non persistant : le navigateur pourrait vider les données si la place manque.')),
     storage?.persisted ? null : h('button', { type: 'button', class: 'secondary', onclick: onPersist }, gettext('Demander le stockage persistant')),
+    h('h2', {}, gettext('Tableaux de bord')),
+    h('p', { class: 'hint' }, gettext('Pages en ligne du serveur (connexion avec le même identifiant).')),
+    h('nav', { class: 'dashboards' },
+      h('a', { href: '/taches/', id: 'link-tasks' }, gettext('Mes tâches')), ' · ',
+      h('a', { href: '/lots/', id: 'link-lots' }, gettext('Lots et étiquettes')),
+      ['supervisor', 'admin'].includes(auth?.user?.role)
+        ? [' · ', h('a', { href: '/supervision/', id: 'link-supervision' }, gettext('Synchronisation'))]
+        : null),
     h('h2', {}, gettext('Tablette')),
     h('p', {}, fmt(gettext('Connecté : %(user)s sur « %(device)s »'), { user: auth?.user?.username || '—', device: auth?.device_name || '—' })),
     h('button', { type: 'button', class: 'danger', id: 'logout', onclick: onLogout }, gettext('Se déconnecter (la file est gardée)'))));
