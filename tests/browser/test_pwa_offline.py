@@ -38,6 +38,9 @@ def test_it_keeps_five_colis_offline_and_syncs_them_once(server, context, page, 
     # The tablet's save time travels with each item: saved offline, before the server saw it.
     for saved, received in ColisTask.objects.values_list("saved_at", "created_at"):
         assert saved is not None and saved < received
+    # The lot opened offline now shows its real number on each colis.
+    expect(page.locator('.item[data-kind="create"]').filter(
+        has_text=Lot.objects.get().numero_lot)).to_have_count(5)
     expect(page.locator(".photo-line").filter(has_text="envoi")).to_have_count(0, timeout=30_000)
     screenshot(page, "queue")
     print(f"\nPWA photo bytes per colis (stored on the tablet): {stored_photo_bytes(page)}")

@@ -17,7 +17,7 @@ function title(item) {
     return fmt(gettext('Modification du colis %(numero)s'), { numero: labels.numero_suivi || '' });
   }
   return [labels.client || `${gettext('Client')} #${item.data.client}`,
-    `${number(item.data.poids, 1)} kg`, labels.lot].filter(Boolean).join(' · ');
+    `${number(item.data.poids, 1)} kg`, item.lot?.numero_lot || labels.lot].filter(Boolean).join(' · ');
 }
 
 function photoLine(item, photo) {
