@@ -176,13 +176,12 @@ def _new_task(user, device, op_id: str, item: dict, digest: str) -> Result:
 def ingest_batch(user, device, items: list) -> list[Result]:
     """Record a batch; jobs for accepted tasks are enqueued once it commits."""
     results: list[Result] = []
+    shaped = [(item, *_shape_errors(item)) for item in items]
+    wellformed = [op_id for _, op_id, errors in shaped if not errors]
     with transaction.atomic():
-        op_ids = [_shape_errors(item)[0] for item in items]
-        seen = set(ColisTask.objects.filter(op_id__in=[o for o in op_ids if _is_uuid(o)])
-                   .values_list("op_id", flat=True))
-        seen = {str(o) for o in seen}
-        for item in items:
-            op_id, errors = _shape_errors(item)
+        seen = {str(o) for o in ColisTask.objects.filter(op_id__in=wellformed)
+                .values_list("op_id", flat=True)}
+        for item, op_id, errors in shaped:
             if errors:
                 results.append(Result(op_id, "invalid", errors=errors))
                 continue
@@ -211,11 +210,3 @@ def _record_accepted(tasks: list[ColisTask], user) -> None:
     changes.stamp_many(tasks)  # last: the feed lock is held only until commit
     for task in tasks:
         enqueue.materialise_on_commit(task)
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-        return True
-    except (ValueError, TypeError, AttributeError):
-        return False
