@@ -17,6 +17,8 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
 
+from server.notifications.sweep import forgotten
+
 from . import enqueue, health, states
 from .models import RUNNING, ColisTask, Status
 from .photos import sweep_uploads
@@ -79,6 +81,14 @@ def run_due_retries(now) -> int:
     return count
 
 
+def requeue_notifications(now, grace: int) -> int:
+    """Registration notices no job will send (Redis lost or refused it): queue them again."""
+    colis_ids = forgotten(now, max(grace, 60))
+    for colis_id in colis_ids:
+        enqueue.enqueue_notify(colis_id, "colis_registered")
+    return len(colis_ids)
+
+
 def alerts(now) -> list[str]:
     lines = []
     failed = ColisTask.objects.filter(status=Status.FAILED_FINAL).count()
@@ -104,6 +114,8 @@ def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
         summary["requeued"] = 0
         summary["redis_error"] = str(exc)
     summary.update(sweep_uploads(now))
+    summary["notifications_requeued"] = requeue_notifications(
+        now, settings.PENDING_GRACE if grace is None else grace)
     summary["alerts"] = alerts(now)
     for line in summary["alerts"]:
         log.warning("ALERT %s", line)

@@ -76,3 +76,19 @@ def test_it_records_a_failed_webhook_and_lets_rq_retry(colis, settings):
     assert row.status == "failed" and row.error
     settings.NOTIFY_CHANNELS = ["log"]
     assert notify(colis.pk, "colis_registered") == "sent"
+
+
+def test_it_requeues_a_registration_notice_redis_lost(alice_api, colis_data, tariffs,
+                                                      redis_clean, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sync.sweeper import requeue_notifications
+
+    settings.COLIS_ASYNC = False  # the requeued notice is sent inline here
+    colis = services.create_colis(alice_api.device.user, colis_data)
+    later = timezone.now() + timedelta(minutes=5)
+    assert requeue_notifications(later, 60) == 1
+    assert Notification.objects.get(colis=colis).status == "sent"
+    assert requeue_notifications(later, 60) == 0
