@@ -146,12 +146,14 @@ def start_redis() -> tuple[subprocess.Popen, str]:
 
 def start_web(env: dict, *, workers: int = 1, threads: int = 4, host: str = "127.0.0.1",
               port: int | None = None, netns: str | None = None,
-              timeout: int = 60) -> tuple[subprocess.Popen, str]:
+              timeout: int = 60, access_log: str | None = None) -> tuple[subprocess.Popen, str]:
     """gunicorn on the bench settings; returns it once it answers HTTP."""
     port = port or free_port()
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "server.wsgi", "--bind",
            f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
            "--timeout", str(timeout), "--graceful-timeout", "5"]
+    if access_log:
+        cmd += ["--access-logfile", access_log]
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
     log = open(VAR / f"gunicorn-{port}.log", "ab")  # noqa: SIM115 - the child keeps it
