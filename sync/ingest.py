@@ -132,9 +132,13 @@ def _check_update(user, data: dict) -> dict:
 
 def _existing(op_id: str, digest: str, user) -> Result:
     task = ColisTask.objects.select_related("colis", "lot").get(op_id=op_id)
-    if task.payload_hash == digest and task.initiated_by_id == user.pk:
+    if task.initiated_by_id != user.pk:  # another agent's: say nothing of it
+        return Result(op_id, "conflict", errors={"op_id": ["op_id_reused"]})
+    if task.payload_hash == digest:
         return Result(op_id, "duplicate", task=task)
-    return Result(op_id, "conflict", errors={"op_id": ["op_id_reused"]})
+    # The caller's own task under other data: show it, so the device can edit that colis
+    # instead of sending a second one.
+    return Result(op_id, "conflict", task=task, errors={"op_id": ["op_id_reused"]})
 
 
 def _open_lot(user, op_id: str, data: dict) -> Result:

@@ -48,7 +48,8 @@ def test_it_calls_a_reused_op_id_with_another_payload_a_conflict(alice_api, coli
     post(alice_api, [one])
     changed = {**one, "data": {**one["data"], "poids": "99"}}
     answer = post(alice_api, [changed]).json()["items"][0]
-    assert answer["result"] == "conflict" and answer["task"] is None
+    assert answer["result"] == "conflict" and answer["errors"] == {"op_id": ["op_id_reused"]}
+    assert answer["task"]["op_id"] == one["op_id"]  # the caller's own task, to edit instead
     assert ColisTask.objects.count() == 1
 
 

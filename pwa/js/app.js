@@ -225,6 +225,10 @@ function showConflict(main, item) {
       if (server?.id && server?.version) {
         await outbox.addUpdate(changes, { colisId: server.id, baseVersion: server.version, labels: item.labels, previous: server });
         await outbox.dismiss(item.op_id);
+      } else if (item.task && item.op === 'create') {
+        // The server is still making its own colis for this op_id: edit that one once it exists.
+        await outbox.addUpdate(changes, { dependsOn: item.op_id, labels: item.labels, previous: item.data });
+        await outbox.adoptServerTask(item.op_id);
       } else {
         await outbox.correct(item, {});
       }

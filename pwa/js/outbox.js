@@ -130,6 +130,8 @@ function fromTask(item, task, now) {
   if (item.task && item.task.updated_at && task.updated_at && task.updated_at < item.task.updated_at) {
     return null;  // an older state than the one we hold
   }
+  // The server holds other data under this op_id: the agent chooses, the feed does not.
+  if (item.state === 'conflict') return { ...item, task, updated_at: now };
   const state = task.status;
   const next = { ...item, task, state, updated_at: now,
     errors: task.errors && Object.keys(task.errors).length ? task.errors : {} };
@@ -205,6 +207,13 @@ export async function editQueued(opId, data, labels) {
       updated_at: new Date().toISOString() }
     : null));
   return changed.length > 0;
+}
+
+/** Follow the server's task for an item whose op_id the server knew under other data. */
+export function adoptServerTask(opId) {
+  const now = new Date().toISOString();
+  return db.updateItems([opId], (item) => (item.task
+    ? fromTask({ ...item, state: 'pending', errors: {} }, item.task, now) : null));
 }
 
 /** The agent's choice in a conflict: drop the local version (leaves the list). */

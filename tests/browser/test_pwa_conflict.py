@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from server.cargo import services
 from server.cargo.models import Colis
+from sync.models import ColisTask
 
 from .pwa import completed, login, open_lot, save_colis
 
@@ -53,3 +54,74 @@ def test_it_edits_in_place_a_colis_that_never_left_the_tablet(server, context, p
     context.set_offline(False)
     expect(completed(page)).to_have_count(1, timeout=20_000)
     assert Colis.objects.get().poids == Decimal("14")
+
+
+def test_it_edits_the_servers_colis_when_its_op_id_came_back_with_other_data(
+        server, context, page, alice):
+    """The server already holds this item's op_id with other data (say a first send whose
+    answer was lost, then a local change): keeping the tablet's version edits the server's
+    colis; it never makes a second one."""
+    from server.cargo.models import Lot
+    from tests.conftest import device_client
+    from tests.workers import wait_for
+
+    login(page, server.url)
+    open_lot(page)
+    wait_for(Lot.objects.exists, timeout=20)
+    context.set_offline(True)
+    page.click("#tab-form")
+    save_colis(page, poids="10")
+    item = page.evaluate("""async () => (await (await import('/app/js/outbox.js')).all())
+        .find((i) => i.op === 'create')""")
+    first_send = {"op_id": item["op_id"], "op": "create", "data": {**item["data"], "poids": "99"}}
+    answer = device_client(alice).post("/api/v1/sync/", {"items": [first_send]}, format="json")
+    assert answer.json()["items"][0]["task"]["status"] == "completed"
+
+    context.set_offline(False)
+    page.click("#tab-queue")
+    resolve = page.locator('[data-action="Résoudre le conflit"]')
+    expect(resolve).to_be_visible(timeout=20_000)
+    resolve.click()
+    poids = page.locator("#conflict tr.differs").filter(has_text="Poids")
+    expect(poids).to_contain_text("10")
+    expect(poids).to_contain_text("99")
+    page.click("#keep-local")
+    page.click("#tab-queue")
+    expect(page.locator('.item[data-kind="update"][data-bucket="completed"]')).to_have_count(
+        1, timeout=20_000)
+    assert Colis.objects.count() == 1
+    assert Colis.objects.get().poids == Decimal("10")
+
+
+def test_it_waits_for_the_servers_colis_before_editing_it(server, context, page, alice, settings,
+                                                          redis_clean):
+    """As above, while the server has not made its colis yet: the edit waits for it."""
+    from server.cargo.models import Lot
+    from tests.conftest import device_client
+    from tests.workers import run_burst, wait_for
+
+    login(page, server.url)
+    open_lot(page)
+    wait_for(Lot.objects.exists, timeout=20)
+    context.set_offline(True)
+    page.click("#tab-form")
+    save_colis(page, poids="10")
+    item = page.evaluate("""async () => (await (await import('/app/js/outbox.js')).all())
+        .find((i) => i.op === 'create')""")
+    settings.COLIS_ASYNC = True  # from now on a real worker makes the colis
+    first_send = {"op_id": item["op_id"], "op": "create", "data": {**item["data"], "poids": "99"}}
+    answer = device_client(alice).post("/api/v1/sync/", {"items": [first_send]}, format="json")
+    assert answer.json()["items"][0]["task"]["status"] == "pending"
+
+    context.set_offline(False)
+    page.click("#tab-queue")
+    page.locator('[data-action="Résoudre le conflit"]').click(timeout=20_000)
+    page.click("#keep-local")
+    run_burst()  # the server's colis (99 kg)
+    wait_for(lambda: ColisTask.objects.filter(operation="update").exists(), timeout=30)
+    run_burst()  # the tablet's edit of it (10 kg)
+    page.click("#tab-queue")
+    expect(page.locator('.item[data-kind="update"][data-bucket="completed"]')).to_have_count(
+        1, timeout=20_000)
+    assert Colis.objects.count() == 1
+    assert Colis.objects.get().poids == Decimal("10")
