@@ -7,6 +7,7 @@
 
 import argparse
 import importlib
+import importlib.util
 import subprocess
 import sys
 import time
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     failed = []
     for name in names:
+        if importlib.util.find_spec(SCENARIOS[name]) is None:
+            print(f"== {name}: not written yet, skipped", flush=True)
+            continue
         t0 = time.monotonic()
         print(f"== {name}", flush=True)
         cmd = [sys.executable, "-m", "bench.run", name, "--inline"] + (["--quick"] * args.quick)
