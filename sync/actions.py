@@ -31,7 +31,7 @@ def close_lot(lot_id: int, user) -> Lot:
     before it adds a colis: no colis slips in between.
     """
     with transaction.atomic():
-        lot = Lot.objects.select_for_update().get(pk=lot_id)
+        lot = Lot.objects.select_for_update(no_key=True).get(pk=lot_id)
         active = ColisTask.objects.filter(lot=lot, status__in=ACTIVE).count()
         if active:
             raise LotBusy(active)
@@ -41,7 +41,7 @@ def close_lot(lot_id: int, user) -> Lot:
 def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
     """Send a failed task round again, with corrected fields merged over its payload."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update().get(task_id=task_id)
+        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
         if task.status not in FAILED_STATES:
             raise NotAllowed(f"retry is not allowed from {task.status}")
         fields: dict = {}
@@ -65,7 +65,7 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
 def cancel_task(task_id, user) -> ColisTask:
     """Cancel a task that has not started, or that failed."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update().get(task_id=task_id)
+        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
         if task.status not in CANCELLABLE:
             raise NotAllowed(f"cancel is not allowed from {task.status}")
         return states.transition(task, Status.CANCELLED, by=user, message="Annulée",

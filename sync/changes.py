@@ -24,16 +24,20 @@ def stamp(task: ColisTask) -> None:
     task.change_seq = next_value(FEED_KEY)
 
 
-def stamp_many(tasks: list[ColisTask]) -> None:
-    """Give each task a feed position with one counter update, and save them."""
+def stamp_new(tasks: list[ColisTask]) -> None:
+    """Give tasks about to be inserted their feed positions, with one counter update.
+
+    Call it just before the insert, in the same transaction: from here to the commit the
+    counter's lock is held. (A task that then loses its op_id to a concurrent copy leaves
+    a gap in the positions, which the feed does not mind.)
+    """
     if not tasks:
         return
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("stamp_many() must run inside the transaction that writes the tasks")
+        raise RuntimeError("stamp_new() must run inside the transaction that writes the tasks")
     last = next_value(FEED_KEY, len(tasks))
     for offset, task in enumerate(tasks):
         task.change_seq = last - len(tasks) + 1 + offset
-    ColisTask.objects.bulk_update(tasks, ["change_seq"])
 
 
 def parse_cursor(raw: str | None) -> int:

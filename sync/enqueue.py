@@ -19,20 +19,38 @@ def job_id(task) -> str:
 
 
 def materialise_on_commit(task) -> None:
-    transaction.on_commit(lambda: enqueue_materialise(str(task.task_id), task.rq_job_id))
+    materialise_many_on_commit([task])
+
+
+def materialise_many_on_commit(tasks) -> None:
+    """Once the transaction commits, queue every task's job in one Redis round trip."""
+    pairs = [(str(t.task_id), t.rq_job_id) for t in tasks]
+    if pairs:
+        transaction.on_commit(lambda: enqueue_materialise_many(pairs))
 
 
 def enqueue_materialise(task_id: str, rq_job_id: str) -> None:
+    enqueue_materialise_many([(task_id, rq_job_id)])
+
+
+def enqueue_materialise_many(pairs: list[tuple[str, str]]) -> None:
+    from rq import Queue
+
     from .jobs import materialise
 
     if not settings.COLIS_ASYNC:
-        materialise(task_id)
+        for task_id, _ in pairs:
+            materialise(task_id)
         return
+    queue = django_rq.get_queue("colis")
     try:
-        django_rq.get_queue("colis").enqueue(materialise, task_id, job_id=rq_job_id,
-                                             result_ttl=600, failure_ttl=86400)
+        with queue.connection.pipeline() as pipe:
+            queue.enqueue_many([Queue.prepare_data(materialise, (task_id,), job_id=job_id,
+                                                   result_ttl=600, failure_ttl=86400)
+                                for task_id, job_id in pairs], pipeline=pipe)
+            pipe.execute()
     except RedisError:
-        log.warning("Redis unreachable: task %s stays pending for the sweeper", task_id)
+        log.warning("Redis unreachable: %d task(s) stay pending for the sweeper", len(pairs))
 
 
 def notify_on_commit(colis_id: int, event: str) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from server.cargo import services
-from server.cargo.models import Colis, Lot
+from server.cargo.models import Client, Colis, Lot
 
 from . import changes, enqueue
 from .models import ColisTask, Status, TaskEvent
@@ -77,8 +77,35 @@ def _saved_at(item: dict):
     return min(when, timezone.now())
 
 
-def _resolve_lot(user, data: dict) -> Lot | None:
-    """The lot named by `lot` (id) or `lot_op_id` (an open_lot item's op_id)."""
+@dataclass
+class Known:
+    """Clients and lots a batch names, read in two queries instead of two per item."""
+
+    clients: dict = field(default_factory=dict)
+    lots: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_items(cls, items: list) -> "Known":
+        datas = [i["data"] for i in items if isinstance(i, dict) and isinstance(i.get("data"), dict)]
+        client_ids = {int(d["client"]) for d in datas if _small_id(d.get("client"))}
+        lot_ids = {int(d["lot"]) for d in datas if _small_id(d.get("lot"))}
+        return cls(clients=Client.objects.in_bulk(client_ids),
+                   lots=Lot.objects.in_bulk(lot_ids))
+
+    def client(self, data: dict) -> Client | None:
+        return self.clients.get(int(data["client"])) if _small_id(data.get("client")) else None
+
+    def lot(self, data: dict) -> Lot | None:
+        return self.lots.get(int(data["lot"])) if _small_id(data.get("lot")) else None
+
+
+def _small_id(value) -> bool:
+    """A primary key as the database can hold it (larger ones are simply not found)."""
+    return str(value).isdigit() and int(value) < 2**63
+
+
+def _resolve_lot(user, data: dict, known: Known) -> Lot | None:
+    """The lot named by `lot_op_id` (an open_lot item's op_id), else by `lot` (its id)."""
     if data.get("lot_op_id") not in (None, ""):
         try:
             lot_op_id = uuid.UUID(str(data["lot_op_id"]))
@@ -88,7 +115,7 @@ def _resolve_lot(user, data: dict) -> Lot | None:
         if lot is None:
             raise services.InvalidData({"lot_op_id": ["lot_not_found"]})
         return lot
-    return None
+    return known.lot(data)
 
 
 def _check_photo_id(data: dict):
@@ -101,14 +128,15 @@ def _check_photo_id(data: dict):
         raise services.InvalidData({"photo_id": ["Un UUID valide est requis."]}) from exc
 
 
-def _check_create(user, data: dict) -> dict:
-    lot = _resolve_lot(user, data)
+def _check_create(user, data: dict, known: Known | None = None) -> dict:
+    known = known or Known()
+    lot = _resolve_lot(user, data, known)
     photo_id = _check_photo_id(data)
-    clean = services.clean_colis(data, lot=lot)
+    clean = services.clean_colis(data, lot=lot, client=known.client(data))
     return {"lot": clean["lot"], "photo_id": photo_id}
 
 
-def _check_update(user, data: dict) -> dict:
+def _check_update(user, data: dict, known: Known | None = None) -> dict:
     errors = {}
     colis = None
     colis_id = data.get("colis")
@@ -157,10 +185,12 @@ def _open_lot(user, op_id: str, data: dict) -> Result:
     return Result(op_id, "accepted", lot=lot)
 
 
-def _new_task(user, device, op_id: str, item: dict, digest: str) -> Result:
+def _new_task(user, device, op_id: str, item: dict, digest: str, known: Known) -> Result:
+    """A task for a valid item, not saved yet (see _insert); or the item's field errors."""
     op, data = item["op"], item["data"]
+    check = _check_create if op == "create" else _check_update
     try:
-        checked = _check_create(user, data) if op == "create" else _check_update(user, data)
+        checked = check(user, data, known)
     except services.InvalidData as exc:
         return Result(op_id, "invalid", errors=exc.errors)
     task = ColisTask(op_id=op_id, operation=op, colis_data=data, payload_hash=digest,
@@ -169,11 +199,6 @@ def _new_task(user, device, op_id: str, item: dict, digest: str) -> Result:
                      photo_id=checked.get("photo_id"), saved_at=_saved_at(item),
                      current_step="En attente de traitement")
     task.rq_job_id = enqueue.job_id(task)
-    try:
-        with transaction.atomic():
-            task.save()
-    except IntegrityError:  # the same op_id, sent concurrently, was recorded first
-        return _existing(op_id, digest, user)
     return Result(op_id, "accepted", task=task)
 
 
@@ -185,6 +210,8 @@ def ingest_batch(user, device, items: list) -> list[Result]:
     with transaction.atomic():
         seen = {str(o) for o in ColisTask.objects.filter(op_id__in=wellformed)
                 .values_list("op_id", flat=True)}
+        known = Known.for_items([item for item, _, errors in shaped if not errors])
+        new: dict[str, Result] = {}  # op_id → its accepted result, in this batch
         for item, op_id, errors in shaped:
             if errors:
                 results.append(Result(op_id, "invalid", errors=errors))
@@ -194,23 +221,43 @@ def ingest_batch(user, device, items: list) -> list[Result]:
                 results.append(_open_lot(user, op_id, data))
                 continue
             digest = payload_hash(op, data)
-            if op_id in seen:
+            if op_id in new:  # twice in one batch
+                first = new[op_id]
+                same = first.task.payload_hash == digest
+                results.append(Result(op_id, "duplicate" if same else "conflict", task=first.task,
+                                      errors={} if same else {"op_id": ["op_id_reused"]}))
+            elif op_id in seen:
                 results.append(_existing(op_id, digest, user))
-                continue
-            result = _new_task(user, device, op_id, item, digest)
-            seen.add(op_id)
-            results.append(result)
-        _record_accepted([r.task for r in results if r.result == "accepted" and r.task], user)
-    return results
+            else:
+                result = _new_task(user, device, op_id, item, digest, known)
+                if result.result == "accepted":
+                    new[op_id] = result
+                results.append(result)
+        lost = _insert([r.task for r in new.values()], user)
+    return [_existing(r.op_id, payload_hash(*_op_data(shaped, r.op_id)), user)
+            if r.task is not None and r.task.task_id in lost else r for r in results]
 
 
-def _record_accepted(tasks: list[ColisTask], user) -> None:
+def _op_data(shaped, op_id: str) -> tuple:
+    item = next(i for i, o, _ in shaped if o == op_id)
+    return item["op"], item["data"]
+
+
+def _insert(tasks: list[ColisTask], user) -> set:
+    """Insert the batch's new tasks at once; return the task_ids that lost their op_id to a
+    concurrent copy of the same item (it waited for that copy to commit, then skipped)."""
     if not tasks:
-        return
+        return set()
+    changes.stamp_new(tasks)  # the feed lock, held from here to the commit
+    ColisTask.objects.bulk_create(tasks, ignore_conflicts=True)
+    ids = dict(ColisTask.objects.filter(task_id__in=[t.task_id for t in tasks])
+               .values_list("task_id", "pk"))
+    recorded = [t for t in tasks if t.task_id in ids]
+    for task in recorded:
+        task.pk, task._state.adding = ids[task.task_id], False
     now = timezone.now()
     TaskEvent.objects.bulk_create([
         TaskEvent(task=t, from_status="", to_status=Status.PENDING, at=now, by=user,
-                  message="Reçu de l'appareil") for t in tasks])
-    changes.stamp_many(tasks)  # last: the feed lock is held only until commit
-    for task in tasks:
-        enqueue.materialise_on_commit(task)
+                  message="Reçu de l'appareil") for t in recorded])
+    enqueue.materialise_many_on_commit(recorded)
+    return {t.task_id for t in tasks if t.task_id not in ids}

@@ -31,7 +31,7 @@ class Superseded(Exception):
 def _step(task_id: str, expected: str, to: str, **fields) -> ColisTask:
     """Move the task from `expected` to `to` in its own transaction, or raise Superseded."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update().get(task_id=task_id)
+        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
         if task.status != expected:
             raise Superseded(task.status)
         return states.transition(task, to, **fields)
@@ -40,7 +40,7 @@ def _step(task_id: str, expected: str, to: str, **fields) -> ColisTask:
 def claim(task_id: str) -> ColisTask | None:
     """Take a pending (or due failed_retry) task for this run; None when there is nothing to do."""
     with transaction.atomic():
-        task = (ColisTask.objects.select_for_update(of=("self",))
+        task = (ColisTask.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("initiated_by", "lot")
                 .filter(task_id=task_id).first())
         if task is None or task.status not in (S.PENDING, S.FAILED_RETRY):
@@ -94,7 +94,7 @@ def _create(task: ColisTask) -> None:
     if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
         time.sleep(settings.FAULT_DRILL_STEP_DELAY)
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update().get(task_id=task.task_id)
+        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task.task_id)
         if task.status != S.PRICE_CALCULATING:
             raise Superseded(task.status)
         colis = services.create_colis(task.initiated_by, data, lot=lot, photo_id=task.photo_id,
@@ -110,7 +110,7 @@ def _update(task: ColisTask) -> None:
     data = task.colis_data
     _step(task.task_id, S.PROCESSING, S.PRICE_CALCULATING)
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update().get(task_id=task.task_id)
+        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task.task_id)
         if task.status != S.PRICE_CALCULATING:
             raise Superseded(task.status)
         colis = services.update_colis(data["colis"], task.base_version, data, task.initiated_by)
@@ -129,7 +129,7 @@ def _fail(task_id: str, *, final: bool, code: str, message: str, errors: dict | 
           ) -> None:
     """Record a failure: final for data errors, else retried on the backoff until max_retries."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update().get(task_id=task_id)
+        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
         if task.is_terminal:
             return
         fields = {"error_code": code, "error_message": message, "errors": errors or {}}

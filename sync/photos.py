@@ -114,9 +114,9 @@ def _finish(colis_id: int, fields: dict) -> None:
     """Save the photo fields and move the colis' tasks in the changes feed, in one commit."""
     with transaction.atomic():
         # Lock order as in sync/jobs.py (task, then colis, then the feed counter): no deadlock.
-        tasks = list(ColisTask.objects.select_for_update().filter(colis_id=colis_id)
+        tasks = list(ColisTask.objects.select_for_update(no_key=True).filter(colis_id=colis_id)
                      .order_by("pk"))
-        colis = Colis.objects.select_for_update().get(pk=colis_id)
+        colis = Colis.objects.select_for_update(no_key=True).get(pk=colis_id)
         if colis.photo_status != P.PROCESSING:
             return  # another run finished first
         for name, value in fields.items():

@@ -77,16 +77,17 @@ def _lookup(errors: dict, model, field: str, value):
     return obj
 
 
-def clean_colis(data: dict, *, lot: Lot | None = None, partial: bool = False) -> dict:
+def clean_colis(data: dict, *, lot: Lot | None = None, client: Client | None = None,
+                partial: bool = False) -> dict:
     """Check a colis' fields against the rules; return them typed, or raise InvalidData.
 
-    `lot` may be given already resolved (an offline-opened lot); `partial` checks
-    only the fields present (an update).
+    `lot` and `client` may be given already resolved (an offline-opened lot, a batch's
+    lookups); `partial` checks only the fields present (an update).
     """
     errors: dict = {}
     clean: dict = {}
     if not partial or "client" in data:
-        clean["client"] = _lookup(errors, Client, "client", data.get("client"))
+        clean["client"] = client or _lookup(errors, Client, "client", data.get("client"))
     if not partial:
         lot = lot or _lookup(errors, Lot, "lot", data.get("lot"))
         if lot is not None and not lot.is_open:
@@ -145,7 +146,7 @@ def open_lot(user, type_lot: str, *, op_id=None) -> Lot:
 @transaction.atomic
 def close_lot(lot: Lot, user) -> Lot:
     """Close an open lot: no colis enters it afterwards."""
-    lot = Lot.objects.select_for_update().get(pk=lot.pk)
+    lot = Lot.objects.select_for_update(no_key=True).get(pk=lot.pk)
     if not lot.is_open:
         raise InvalidData({"lot": ["lot_closed"]}, code="lot_closed")
     lot.statut = Lot.Statut.FERME
@@ -159,7 +160,7 @@ def create_colis(user, data: dict, *, lot: Lot | None = None, photo_id=None,
                  quote: tuple | None = None) -> Colis:
     """Register a colis. The lot is re-read under a lock so a lot closed meanwhile refuses it."""
     clean = clean_colis(data, lot=lot)
-    locked_lot = Lot.objects.select_for_update().get(pk=clean["lot"].pk)
+    locked_lot = Lot.objects.select_for_update(no_key=True).get(pk=clean["lot"].pk)
     if not locked_lot.is_open:
         raise LotClosed()
     tariff, price = quote or price_colis(clean["type_transport"], clean)
@@ -182,7 +183,7 @@ def update_colis(colis_id: int, base_version: int, changes: dict, user) -> Colis
     A colis keeps the tariff it was priced with; a new weight or size re-prices it under
     that same tariff.
     """
-    colis = Colis.objects.select_for_update().filter(pk=colis_id).first()
+    colis = Colis.objects.select_for_update(no_key=True).filter(pk=colis_id).first()
     if colis is None:
         raise InvalidData({"colis": ["colis_not_found"]})
     if colis.version != base_version:
