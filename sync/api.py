@@ -2,10 +2,9 @@
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
@@ -17,8 +16,8 @@ from server.cargo import services
 
 from . import actions, changes, health
 from . import serializers as shapes
-from .ingest import ingest_batch
-from .models import ACTIVE, ColisTask
+from .ingest import ingest_batch, parse_aware
+from .models import ACTIVE, ColisTask, Status
 
 
 def tasks_for(user):
@@ -77,8 +76,8 @@ def _report_outbox(request, report) -> None:
         return
     pending = report.get("outbox_pending")
     oldest = report.get("oldest_pending_at")
-    if isinstance(pending, int) and pending >= 0:
-        device.report_outbox(pending, parse_datetime(oldest) if isinstance(oldest, str) else None)
+    if isinstance(pending, int) and not isinstance(pending, bool) and 0 <= pending < 2**31:
+        device.report_outbox(pending, parse_aware(oldest))
 
 
 class ChangesView(APIView):
@@ -108,12 +107,14 @@ class TaskList(ListAPIView):
         rows = tasks_for(self.request.user).order_by("-created_at")
         params = self.request.query_params
         if value := params.get("status"):
+            if value not in Status.values:
+                raise ValidationError({"status": [f"Choix invalide : {', '.join(Status.values)}."]})
             rows = rows.filter(status=value)
         if params.get("active") == "1":
             rows = rows.filter(status__in=ACTIVE)
-        if (value := params.get("lot")) and value.isdigit():
+        if (value := params.get("lot")) and value.isdigit() and int(value) < 2**63:
             rows = rows.filter(lot_id=value)
-        if (value := params.get("since")) and (since := parse_datetime(value)):
+        if (value := params.get("since")) and (since := parse_aware(value)):
             rows = rows.filter(updated_at__gt=since)
         return rows
 

@@ -65,16 +65,19 @@ def _shape_errors(item) -> tuple[str, dict]:
     return op_id, errors
 
 
-def _saved_at(item: dict):
-    """The item's save time on the tablet, aware and never in the future; None if absent or bad."""
-    raw = item.get("saved_at")
+def parse_aware(raw):
+    """An ISO 8601 time with its zone, or None for anything else (never raises)."""
     try:
         when = parse_datetime(raw) if isinstance(raw, str) else None
-    except ValueError:
+    except ValueError:  # well formed, impossible (month 13)
         return None
-    if when is None or timezone.is_naive(when):
-        return None
-    return min(when, timezone.now())
+    return None if when is None or timezone.is_naive(when) else when
+
+
+def _saved_at(item: dict):
+    """The item's save time on the tablet, never in the future; None if absent or bad."""
+    when = parse_aware(item.get("saved_at"))
+    return min(when, timezone.now()) if when else None
 
 
 @dataclass

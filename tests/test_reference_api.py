@@ -26,3 +26,8 @@ def test_it_serves_the_schema_and_docs_without_a_cdn(alice_api):
     assert alice_api.get("/api/schema/").status_code == 200
     docs = alice_api.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower() and "swagger-ui" in docs
+
+
+def test_it_answers_400_to_an_unknown_statut_and_ignores_nul_bytes(alice_api, client_row):
+    assert alice_api.get("/api/v1/lots/", {"statut": "\x00"}).status_code == 400
+    assert alice_api.get("/api/v1/clients/", {"search": "Dial\x00"}).status_code == 200

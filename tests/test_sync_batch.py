@@ -249,3 +249,11 @@ def test_it_keeps_when_the_agent_saved_the_item(alice_api, colis_data, redis_cle
 def test_it_reports_a_bad_saved_at(alice_api, colis_data, redis_clean, bad):
     answer = post(alice_api, [{**item(**colis_data), "saved_at": bad}]).json()["items"][0]
     assert answer["result"] == "invalid" and "saved_at" in answer["errors"]
+
+
+@pytest.mark.parametrize("pending", [10**28, -1, True, "3", 2.5])
+def test_it_ignores_an_impossible_backlog_report(alice_api, pending, redis_clean):
+    report = {"outbox_pending": pending, "oldest_pending_at": "2026-13-45T00:00:00Z"}
+    assert post(alice_api, [], device=report).status_code == 200
+    alice_api.device.refresh_from_db()
+    assert alice_api.device.outbox_pending is None

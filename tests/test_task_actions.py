@@ -102,3 +102,10 @@ def test_it_refuses_to_close_a_lot_with_active_tasks(alice, alice_api, colis_dat
     assert busy.value.active == 1
     set_status(task_id, Status.COMPLETED)
     assert actions.close_lot(cargo_lot.pk, alice).statut == "ferme"
+
+
+@pytest.mark.parametrize("params", [{"status": "\x00"}, {"status": "done"},
+                                    {"lot": "9" * 30}, {"since": "\x00"},
+                                    {"since": "2026-13-45T00:00:00Z"}])
+def test_it_never_fails_on_odd_task_filters(alice_api, params):
+    assert alice_api.get("/api/v1/tasks/", params).status_code in (200, 400)

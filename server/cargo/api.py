@@ -2,6 +2,7 @@
 
 from django.db.models import Q
 from rest_framework import generics, serializers
+from rest_framework.exceptions import ValidationError
 
 from .models import Client, Lot, Tariff
 
@@ -33,7 +34,7 @@ class ClientList(generics.ListAPIView):
 
     def get_queryset(self):
         rows = Client.objects.order_by("id")
-        if search := self.request.query_params.get("search"):
+        if search := self.request.query_params.get("search", "").replace("\x00", ""):
             rows = rows.filter(Q(nom__icontains=search) | Q(prenom__icontains=search)
                                | Q(telephone__icontains=search))
         if since := self.request.query_params.get("updated_since"):
@@ -49,6 +50,8 @@ class LotList(generics.ListAPIView):
     def get_queryset(self):
         rows = Lot.objects.order_by("-created_at")
         if statut := self.request.query_params.get("statut"):
+            if statut not in Lot.Statut.values:
+                raise ValidationError({"statut": [f"Choix invalide : {', '.join(Lot.Statut.values)}."]})
             rows = rows.filter(statut=statut)
         return rows
 
