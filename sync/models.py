@@ -78,6 +78,7 @@ class ColisTask(models.Model):
             models.Index(fields=["status", "next_retry_at"], name="task_status_retry"),
             models.Index(fields=["initiated_by", "status", "created_at"],
                          name="task_user_status"),
+            models.Index(fields=["status", "completed_at"], name="task_status_completed"),
         ]
 
     def __str__(self) -> str:
