@@ -14,10 +14,9 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from server.cargo import services
-from server.cargo.models import Lot
 
 from . import enqueue, states
-from .models import ColisTask, Status
+from .models import ColisTask, Status, colis_to_dict
 from .photos import PhotoRejected, photo_fields_for
 
 log = logging.getLogger(__name__)
@@ -28,17 +27,27 @@ class Superseded(Exception):
     """The task moved on without this run (another run, the sweeper, a cancel)."""
 
 
+def _locked(task_id: str, expected: str) -> ColisTask:
+    """The task under its row lock, still where this run left it, or raise Superseded."""
+    task = (ColisTask.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("initiated_by", "lot").get(task_id=task_id))
+    if task.status != expected:
+        raise Superseded(task.status)
+    return task
+
+
 def _step(task_id: str, expected: str, to: str, **fields) -> ColisTask:
     """Move the task from `expected` to `to` in its own transaction, or raise Superseded."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
-        if task.status != expected:
-            raise Superseded(task.status)
-        return states.transition(task, to, **fields)
+        return states.transition(_locked(task_id, expected), to, **fields)
 
 
 def claim(task_id: str) -> ColisTask | None:
-    """Take a pending (or due failed_retry) task for this run; None when there is nothing to do."""
+    """Take a pending (or due failed_retry) task for this run; None when there is nothing to do.
+
+    The claim commits on its own: a worker that dies after it leaves a running task whose
+    heartbeat stops, which the sweeper recovers.
+    """
     with transaction.atomic():
         task = (ColisTask.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("initiated_by", "lot")
@@ -49,7 +58,7 @@ def claim(task_id: str) -> ColisTask | None:
 
 
 def materialise(task_id: str) -> str:
-    """Create or update the colis of a task. Returns the task's final status (for logs)."""
+    """Create or update the colis of a task. Returns what became of it (for logs)."""
     task = claim(task_id)
     if task is None:
         return "skipped"
@@ -58,80 +67,70 @@ def materialise(task_id: str) -> str:
             _create(task)
         else:
             _update(task)
+        return S.COMPLETED
     except Superseded as exc:
         log.info("task %s moved on (%s): this run stops", task_id, exc)
         return "superseded"
     except services.VersionConflict as exc:
-        _fail(task_id, final=True, code=exc.code, message="La fiche a changé entre-temps.",
-              errors={**exc.errors, "current": exc.current and _colis_view(exc.current)})
+        return _fail(task_id, final=True, code=exc.code, message="La fiche a changé entre-temps.",
+                     errors={**exc.errors, "current": colis_to_dict(exc.current)})
     except services.DomainError as exc:
         code = "lot_closed" if "lot_closed" in exc.errors.get("lot", []) else exc.code
-        _fail(task_id, final=True, code=code, message=MESSAGES.get(code, MESSAGES["invalid"]),
-              errors=exc.errors)
+        return _fail(task_id, final=True, code=code,
+                     message=MESSAGES.get(code, MESSAGES["invalid"]), errors=exc.errors)
     except PhotoRejected as exc:
-        _fail(task_id, final=True, code="photo_rejected", message=exc.message)
+        return _fail(task_id, final=True, code="photo_rejected", message=exc.message)
     except (DatabaseError, OSError) as exc:
         log.warning("task %s: transient error %r", task_id, exc)
-        _fail(task_id, final=False, code="transient", message=str(exc)[:500])
+        return _fail(task_id, final=False, code="transient", message=str(exc)[:500])
     except Exception as exc:  # noqa: BLE001 - a bug must not leave the task running forever
         log.exception("task %s: unexpected error", task_id)
-        _fail(task_id, final=True, code="internal_error", message=repr(exc)[:500])
-    return ColisTask.objects.values_list("status", flat=True).get(task_id=task_id)
+        return _fail(task_id, final=True, code="internal_error", message=repr(exc)[:500])
 
 
 def _create(task: ColisTask) -> None:
-    data = task.colis_data
-    lot = Lot.objects.get(pk=task.lot_id)
-    clean = services.clean_colis(data, lot=lot)  # the lot may have closed since ingest
-    photo_fields: dict = {}
+    """Without a photo: one transaction after the claim. With one: the photo step first."""
+    photo: dict = {}
     status = S.PROCESSING
     if task.photo_id:
+        services.clean_colis(task.colis_data, lot=task.lot)  # no photo work for a lost cause
         _step(task.task_id, status, S.IMAGE_UPLOADING)
         status = S.IMAGE_UPLOADING
-        photo_fields = photo_fields_for(task)
-    _step(task.task_id, status, S.PRICE_CALCULATING)
-    quote = services.price_colis(clean["type_transport"], clean)
+        photo = photo_fields_for(task)
     if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
         time.sleep(settings.FAULT_DRILL_STEP_DELAY)
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task.task_id)
-        if task.status != S.PRICE_CALCULATING:
-            raise Superseded(task.status)
-        colis = services.create_colis(task.initiated_by, data, lot=lot, photo_id=task.photo_id,
-                                      quote=quote)
-        if photo_fields:
-            for name, value in photo_fields.items():
-                setattr(colis, name, value)
-            colis.save(update_fields=[*photo_fields, "updated_at"])
+        task = _locked(task.task_id, status)
+        states.transition(task, S.PRICE_CALCULATING, stamp=False)
+        colis = services.create_colis(task.initiated_by, task.colis_data, lot=task.lot,
+                                      photo_id=task.photo_id, photo=photo)
         _finish(task, colis, event="colis_registered")
 
 
 def _update(task: ColisTask) -> None:
-    data = task.colis_data
-    _step(task.task_id, S.PROCESSING, S.PRICE_CALCULATING)
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task.task_id)
-        if task.status != S.PRICE_CALCULATING:
-            raise Superseded(task.status)
-        colis = services.update_colis(data["colis"], task.base_version, data, task.initiated_by)
+        task = _locked(task.task_id, S.PROCESSING)
+        states.transition(task, S.PRICE_CALCULATING, stamp=False)
+        colis = services.update_colis(task.colis_data["colis"], task.base_version,
+                                      task.colis_data, task.initiated_by)
         _finish(task, colis, event="colis_updated")
 
 
 def _finish(task: ColisTask, colis, event: str) -> None:
     """Inside the final transaction: notification queued on commit, task completed."""
-    states.transition(task, S.NOTIFICATION_SENDING, colis=colis)
+    states.transition(task, S.NOTIFICATION_SENDING, colis=colis, stamp=False)
     enqueue.notify_on_commit(colis.pk, event)
     states.transition(task, S.COMPLETED, colis=colis, error_code="", error_message="",
                       errors={})
 
 
 def _fail(task_id: str, *, final: bool, code: str, message: str, errors: dict | None = None
-          ) -> None:
+          ) -> str:
     """Record a failure: final for data errors, else retried on the backoff until max_retries."""
     with transaction.atomic():
         task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
         if task.is_terminal:
-            return
+            return task.status
         fields = {"error_code": code, "error_message": message, "errors": errors or {}}
         if not final and task.retry_count < task.max_retries:
             backoff = settings.RETRY_BACKOFF
@@ -145,15 +144,10 @@ def _fail(task_id: str, *, final: bool, code: str, message: str, errors: dict | 
                 fields["error_code"] = "retries_exhausted"
             states.transition(task, S.FAILED_FINAL, message=message, next_retry_at=None,
                               **fields)
+        return task.status
 
 
 MESSAGES = {
     "lot_closed": "Le lot est fermé : choisissez un autre lot.",
     "invalid": "Données invalides : corrigez les champs signalés.",
 }
-
-
-def _colis_view(colis) -> dict:
-    from .models import colis_to_dict
-
-    return colis_to_dict(colis)

@@ -50,10 +50,16 @@ def can_transition(task: ColisTask, to: str) -> bool:
     return to in ALLOWED[task.status]
 
 
-def transition(task: ColisTask, to: str, *, by=None, message: str = "", **fields) -> ColisTask:
+STATE_FIELDS = ["status", "current_step", "progress_percentage", "started_at", "completed_at",
+                "heartbeat_at", "change_seq", "updated_at"]
+
+
+def transition(task: ColisTask, to: str, *, by=None, message: str = "", stamp: bool = True,
+               **fields) -> ColisTask:
     """Move `task` (a row the caller holds, in its transaction) to `to`, recording the event.
 
-    `fields` are other task fields saved with the change (errors, colis, times…).
+    `fields` are other task fields saved with the change (errors, colis, times…). Several
+    transitions in one transaction need one feed position: `stamp=False` on all but the last.
     """
     if not can_transition(task, to):
         raise IllegalTransition(task, to)
@@ -71,8 +77,9 @@ def transition(task: ColisTask, to: str, *, by=None, message: str = "", **fields
     task.heartbeat_at = now
     for name, value in fields.items():
         setattr(task, name, value)
-    changes.stamp(task)
-    task.save()
+    if stamp:
+        changes.stamp(task)
+    task.save(update_fields=[*STATE_FIELDS, *fields])
     TaskEvent.objects.create(task=task, from_status=previous, to_status=to, at=now, by=by,
                              message=message[:2000])
     return task

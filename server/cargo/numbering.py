@@ -15,7 +15,7 @@ SUIVI_PREFIX = "CS"
 
 def next_value(key: str, count: int = 1) -> int:
     """Advance the counter `key` by `count` and return its new value (the last one taken)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         row = Sequence.objects.select_for_update().filter(key=key).first()
         if row is None:
             try:

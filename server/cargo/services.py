@@ -157,13 +157,17 @@ def close_lot(lot: Lot, user) -> Lot:
 
 @transaction.atomic
 def create_colis(user, data: dict, *, lot: Lot | None = None, photo_id=None,
-                 quote: tuple | None = None) -> Colis:
-    """Register a colis. The lot is re-read under a lock so a lot closed meanwhile refuses it."""
+                 photo: dict | None = None) -> Colis:
+    """Register a colis. The lot is re-read under a lock so a lot closed meanwhile refuses it.
+
+    `photo` holds the photo's fields when it was processed already (see sync.photos).
+    """
     clean = clean_colis(data, lot=lot)
     locked_lot = Lot.objects.select_for_update(no_key=True).get(pk=clean["lot"].pk)
     if not locked_lot.is_open:
         raise LotClosed()
-    tariff, price = quote or price_colis(clean["type_transport"], clean)
+    tariff, price = price_colis(clean["type_transport"], clean)
+    photo = photo or {"photo_status": Colis.Photo.AWAITING if photo_id else Colis.Photo.NONE}
     return Colis.objects.create(
         numero_suivi=numbering.next_numero_suivi(), lot=locked_lot, client=clean["client"],
         type_transport=clean["type_transport"], poids=clean["poids"],
@@ -171,8 +175,7 @@ def create_colis(user, data: dict, *, lot: Lot | None = None, photo_id=None,
         mode_paiement=clean["mode_paiement"], description=clean["description"],
         prix_calcule=price.amount if price else None,
         devise=price.currency if price else "XOF", tariff=tariff, created_by=user,
-        photo_id=photo_id,
-        photo_status=Colis.Photo.AWAITING if photo_id else Colis.Photo.NONE,
+        photo_id=photo_id, **photo,
     )
 
 
