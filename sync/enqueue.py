@@ -3,6 +3,7 @@
 If Redis is unreachable the task simply stays pending: the sweeper enqueues it later.
 """
 
+import functools
 import logging
 
 import django_rq
@@ -11,6 +12,12 @@ from django.db import transaction
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
+
+
+@functools.cache
+def queue(name: str):
+    """The RQ queue `name`, one per process: django_rq opens a new connection per call."""
+    return django_rq.get_queue(name)
 
 
 def job_id(task) -> str:
@@ -42,10 +49,10 @@ def enqueue_materialise_many(pairs: list[tuple[str, str]]) -> None:
         for task_id, _ in pairs:
             materialise(task_id)
         return
-    queue = django_rq.get_queue("colis")
+    colis = queue("colis")
     try:
-        with queue.connection.pipeline() as pipe:
-            queue.enqueue_many([Queue.prepare_data(materialise, (task_id,), job_id=job_id,
+        with colis.connection.pipeline() as pipe:
+            colis.enqueue_many([Queue.prepare_data(materialise, (task_id,), job_id=job_id,
                                                    result_ttl=600, failure_ttl=86400)
                                 for task_id, job_id in pairs], pipeline=pipe)
             pipe.execute()
@@ -66,7 +73,7 @@ def enqueue_notify(colis_id: int, event: str) -> None:
         notify(colis_id, event)
         return
     try:
-        django_rq.get_queue("notifications").enqueue(
+        queue("notifications").enqueue(
             notify, colis_id, event, job_id=f"notify-{colis_id}-{event}",
             retry=Retry(max=3, interval=[10, 60, 300]), result_ttl=600)
     except RedisError:

@@ -2,19 +2,19 @@
 
 import json
 
-import django_rq
 from django.db import connection
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq import Worker
 
+from .enqueue import queue
 from .models import ColisTask, Status
 
 SWEEPER_KEY = "colis:sweeper:last"
 
 
 def _redis():
-    return django_rq.get_connection("colis")
+    return queue("colis").connection
 
 
 def record_sweep(summary: dict) -> None:
@@ -43,9 +43,9 @@ def report() -> dict:
         conn = _redis()
         conn.ping()
         for name in ("colis", "notifications"):
-            queue = django_rq.get_queue(name)
-            out["queues"][name] = queue.count
-            out["failed_jobs"][name] = queue.failed_job_registry.count
+            rq_queue = queue(name)
+            out["queues"][name] = rq_queue.count
+            out["failed_jobs"][name] = rq_queue.failed_job_registry.count
         out["workers"] = len(Worker.all(connection=conn))
         raw = conn.get(SWEEPER_KEY)
         out["sweeper"] = json.loads(raw) if raw else None

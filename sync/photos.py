@@ -15,7 +15,6 @@ Files are kept under names the server chooses, one image and one thumbnail per
 import logging
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -28,6 +27,7 @@ from rq.job import Job, JobStatus
 from server.cargo.models import Colis
 
 from . import changes, images
+from .enqueue import queue
 from .images import PhotoRejected
 from .models import ColisTask, Upload
 
@@ -139,7 +139,7 @@ def enqueue_attach(photo_id: str) -> None:
             log.exception("attach_photo %s failed", photo_id)
         return
     try:
-        django_rq.get_queue("colis").enqueue(attach_photo, photo_id, job_id=attach_job_id(photo_id),
+        queue("colis").enqueue(attach_photo, photo_id, job_id=attach_job_id(photo_id),
                                              result_ttl=600, failure_ttl=86400)
     except RedisError:
         log.warning("Redis unreachable: photo %s waits for the sweeper", photo_id)
@@ -195,6 +195,6 @@ def _live(photo_ids: set[str]) -> set[str]:
     """Photos whose attach job is already waiting or running: not enqueued twice."""
     ids = sorted(photo_ids)
     jobs = Job.fetch_many([attach_job_id(p) for p in ids],
-                          connection=django_rq.get_connection("colis"))
+                          connection=queue("colis").connection)
     return {p for p, job in zip(ids, jobs, strict=True)
             if job is not None and job.get_status() in LIVE_JOB}

@@ -10,7 +10,6 @@
 import logging
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -28,7 +27,7 @@ DEAD_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
 
 
 def _live_job_ids(job_ids: list[str]) -> set[str]:
-    conn = django_rq.get_connection("colis")
+    conn = enqueue.queue("colis").connection
     jobs = Job.fetch_many(job_ids, connection=conn)
     return {job.id for job in jobs if job is not None and job.get_status() not in DEAD_JOB}
 
