@@ -23,7 +23,7 @@ SCENARIOS = {  # name → module (each has run(quick) -> markdown)
     "save": "bench.save",
     "slowlink": "bench.slowlink",
 }
-LIMITS = {"scale": 900, "slowlink": 1800}  # seconds per scenario; others 600
+LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800}  # seconds per scenario; others 600
 
 
 def main(argv: list[str] | None = None) -> int:
