@@ -31,3 +31,10 @@ def test_it_serves_the_schema_and_docs_without_a_cdn(alice_api):
 def test_it_answers_400_to_an_unknown_statut_and_ignores_nul_bytes(alice_api, client_row):
     assert alice_api.get("/api/v1/lots/", {"statut": "\x00"}).status_code == 400
     assert alice_api.get("/api/v1/clients/", {"search": "Dial\x00"}).status_code == 200
+
+
+def test_it_clamps_huge_paging_numbers(alice_api, client_row):
+    for path in ("/api/v1/lots/", "/api/v1/clients/", "/api/v1/tasks/"):
+        response = alice_api.get(path, {"limit": "9" * 21, "offset": "9" * 21})
+        assert response.status_code == 200 and response.json()["results"] == []
+    assert len(alice_api.get("/api/v1/clients/", {"limit": "9" * 21}).json()["results"]) == 1
