@@ -209,10 +209,10 @@ cores, run two SimpleWorker processes (`rqworker-pool --num-workers 2`, or scale
 
 **Deadlocks seen while tasks arrived during materialisation:** {DEADLOCKS["ingest"]} ingest
 transactions and {DEADLOCKS.get("worker", 0)} job runs were chosen as PostgreSQL deadlock
-victims (the ingest was resent, the job retried). Cause: Django's foreign keys are
-`DEFERRABLE INITIALLY DEFERRED`, so the ingest takes the `changes` counter lock and only
-at COMMIT the `KEY SHARE` lock on the lot, while the job holds the lot `FOR UPDATE`
-(`create_colis`) and then wants the `changes` lock — opposite orders.
+victims (the ingest is resent, the job retried). Until row locks became `FOR NO KEY
+UPDATE`, an ingest holding the feed counter waited at COMMIT for the `KEY SHARE` lock of
+its deferred foreign-key check on a lot that a job held `FOR UPDATE` while wanting the
+counter; a key-share lock no longer conflicts with the job's lock (expected: 0).
 Scenario wall time {elapsed:.0f} s.
 """
     report.write_section("materialise", md)
