@@ -9,6 +9,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,9 +70,12 @@ def parse_aware(raw):
     """An ISO 8601 time with its zone, or None for anything else (never raises)."""
     try:
         when = parse_datetime(raw) if isinstance(raw, str) else None
-    except ValueError:  # well formed, impossible (month 13)
+        if when is None or timezone.is_naive(when):
+            return None
+        # In UTC: PostgreSQL refuses offsets past ±16 h, which Python accepts.
+        return when.astimezone(UTC)
+    except (ValueError, OverflowError):  # well formed, impossible (month 13, year 0)
         return None
-    return None if when is None or timezone.is_naive(when) else when
 
 
 def _saved_at(item: dict):

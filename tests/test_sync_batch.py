@@ -240,7 +240,7 @@ def test_it_keeps_when_the_agent_saved_the_item(alice_api, colis_data, redis_cle
     answers = post(alice_api, [saved, future]).json()["items"]
     from django.utils.dateparse import parse_datetime
 
-    assert parse_datetime(answers[0]["task"]["saved_at"]).isoformat() == "2026-11-26T08:00:00+08:00"
+    assert parse_datetime(answers[0]["task"]["saved_at"]) == parse_datetime(saved["saved_at"])
     clamped = ColisTask.objects.get(op_id=future["op_id"]).saved_at
     assert clamped <= ColisTask.objects.get(op_id=future["op_id"]).created_at
 
@@ -257,3 +257,12 @@ def test_it_ignores_an_impossible_backlog_report(alice_api, pending, redis_clean
     assert post(alice_api, [], device=report).status_code == 200
     alice_api.device.refresh_from_db()
     assert alice_api.device.outbox_pending is None
+
+
+@pytest.mark.parametrize("when", ["0214-01-20T11:26:59.68+23:36", "0001-01-01T00:00:00+05:00"])
+def test_it_stores_odd_but_valid_times_in_utc_or_not_at_all(alice_api, colis_data, when,
+                                                            redis_clean):
+    report = {"outbox_pending": 1, "oldest_pending_at": when}
+    answer = post(alice_api, [{**item(**colis_data), "saved_at": when}], device=report)
+    assert answer.status_code == 200
+
