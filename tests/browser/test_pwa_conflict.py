@@ -6,8 +6,10 @@ import pytest
 from playwright.sync_api import expect
 
 from server.cargo import services
-from server.cargo.models import Colis
+from server.cargo.models import Colis, Lot
 from sync.models import ColisTask
+from tests.conftest import device_client
+from tests.workers import run_burst, wait_for
 
 from .pwa import completed, login, open_lot, save_colis
 
@@ -56,15 +58,10 @@ def test_it_edits_in_place_a_colis_that_never_left_the_tablet(server, context, p
     assert Colis.objects.get().poids == Decimal("14")
 
 
-def test_it_edits_the_servers_colis_when_its_op_id_came_back_with_other_data(
-        server, context, page, alice):
-    """The server already holds this item's op_id with other data (say a first send whose
-    answer was lost, then a local change): keeping the tablet's version edits the server's
-    colis; it never makes a second one."""
-    from server.cargo.models import Lot
-    from tests.conftest import device_client
-    from tests.workers import wait_for
-
+def server_got_it_first(server, context, page, user, settings=None) -> dict:
+    """Save a colis offline, then send its op_id to the server with other data (99 kg)
+    before the tablet does, as a first send whose answer was lost would have; return the
+    server's answer to that send. With `settings`, a real worker makes the server's colis."""
     login(page, server.url)
     open_lot(page)
     wait_for(Lot.objects.exists, timeout=20)
@@ -73,12 +70,19 @@ def test_it_edits_the_servers_colis_when_its_op_id_came_back_with_other_data(
     save_colis(page, poids="10")
     item = page.evaluate("""async () => (await (await import('/app/js/outbox.js')).all())
         .find((i) => i.op === 'create')""")
+    if settings is not None:
+        settings.COLIS_ASYNC = True
     first_send = {"op_id": item["op_id"], "op": "create", "data": {**item["data"], "poids": "99"}}
-    answer = device_client(alice).post("/api/v1/sync/", {"items": [first_send]}, format="json")
-    assert answer.json()["items"][0]["task"]["status"] == "completed"
-
+    answer = device_client(user).post("/api/v1/sync/", {"items": [first_send]}, format="json")
     context.set_offline(False)
     page.click("#tab-queue")
+    return answer.json()["items"][0]
+
+
+def test_it_edits_the_servers_colis_when_its_op_id_came_back_with_other_data(
+        server, context, page, alice):
+    """Keeping the tablet's version edits the server's colis; it never makes a second one."""
+    assert server_got_it_first(server, context, page, alice)["task"]["status"] == "completed"
     resolve = page.locator('[data-action="Résoudre le conflit"]')
     expect(resolve).to_be_visible(timeout=20_000)
     resolve.click()
@@ -96,25 +100,8 @@ def test_it_edits_the_servers_colis_when_its_op_id_came_back_with_other_data(
 def test_it_waits_for_the_servers_colis_before_editing_it(server, context, page, alice, settings,
                                                           redis_clean):
     """As above, while the server has not made its colis yet: the edit waits for it."""
-    from server.cargo.models import Lot
-    from tests.conftest import device_client
-    from tests.workers import run_burst, wait_for
-
-    login(page, server.url)
-    open_lot(page)
-    wait_for(Lot.objects.exists, timeout=20)
-    context.set_offline(True)
-    page.click("#tab-form")
-    save_colis(page, poids="10")
-    item = page.evaluate("""async () => (await (await import('/app/js/outbox.js')).all())
-        .find((i) => i.op === 'create')""")
-    settings.COLIS_ASYNC = True  # from now on a real worker makes the colis
-    first_send = {"op_id": item["op_id"], "op": "create", "data": {**item["data"], "poids": "99"}}
-    answer = device_client(alice).post("/api/v1/sync/", {"items": [first_send]}, format="json")
-    assert answer.json()["items"][0]["task"]["status"] == "pending"
-
-    context.set_offline(False)
-    page.click("#tab-queue")
+    answer = server_got_it_first(server, context, page, alice, settings=settings)
+    assert answer["task"]["status"] == "pending"
     page.locator('[data-action="Résoudre le conflit"]').click(timeout=20_000)
     page.click("#keep-local")
     run_burst()  # the server's colis (99 kg)
