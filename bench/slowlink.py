@@ -14,8 +14,10 @@ Chromium driver (`python -m bench.slowlink drive|baseline JSON`, run inside pf_c
 """
 
 import ast
+import itertools
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -212,6 +214,20 @@ class World:
                 counts[(method, endpoint, status)] += 1
         return counts
 
+    def longest_pause(self, mark: int) -> float:
+        """The longest time without any sync or upload request reaching gunicorn since `mark`."""
+        import datetime
+
+        stamps = []
+        with open(self.access_log, "rb") as fh:
+            fh.seek(mark)
+            for line in fh.read().decode(errors="replace").splitlines():
+                if "/api/v1/" not in line or "[" not in line:
+                    continue
+                stamp = line.split("[", 1)[1].split("]", 1)[0]
+                stamps.append(datetime.datetime.strptime(stamp, "%d/%b/%Y:%H:%M:%S %z"))
+        return max(((b - a).total_seconds() for a, b in itertools.pairwise(stamps)), default=0.0)
+
     def __exit__(self, *exc) -> None:
         for proc in reversed(self.procs):
             stop(proc)
@@ -292,6 +308,12 @@ DEVICE_JS = """() => new Promise((resolve, reject) => {
 })"""
 
 
+# The page's own sync module (same URL, same instance as the app's): its loop status.
+STATUS_JS = """() => import('/app/js/sync.js').then((m) => ({ failures: m.status.failures,
+  error: m.status.lastError, running: m.status.running,
+  wait_s: m.status.nextAt ? Math.max(0, (m.status.nextAt - Date.now()) / 1000) : 0 }))"""
+
+
 def _emit(**event) -> None:
     print(json.dumps(event), flush=True)
 
@@ -362,8 +384,12 @@ def drive(spec: dict) -> None:
             _emit(event="saved", saves=saves)
             ctx.set_offline(False)
             _emit(event="online", t=time.time())
-            sys.stdin.readline()  # the parent says when the server has everything
-            _emit(event="device", failed=dict(failed), **page.evaluate(DEVICE_JS))
+            trace = []  # the sync loop's own status, every 2 s, until the parent says done
+            while not select.select([sys.stdin], [], [], 2.0)[0]:
+                st = page.evaluate(STATUS_JS)
+                trace.append({"t": time.time(), **st})
+            sys.stdin.readline()
+            _emit(event="device", failed=dict(failed), trace=trace, **page.evaluate(DEVICE_JS))
         ctx.close()
 
 
@@ -383,10 +409,11 @@ def baseline_client(spec: dict) -> None:
         if not spec.get("window") and len(done) >= spec["n"]:
             break
         t0 = time.monotonic()
+        left = max(30.0, spec.get("limit", 1200) - (t0 - t_start))
         try:
             response = session.post(f"{spec['base']}/baseline/colis/", data=spec["form"],
                                     files={"photo": ("IMG_0001.jpg", raw, "image/jpeg")},
-                                    timeout=(spec.get("timeout", 600),) * 2)
+                                    timeout=(min(600.0, left),) * 2)
             ok = response.status_code == 200
             if not ok:
                 failures.append(f"HTTP {response.status_code}")
@@ -416,7 +443,7 @@ def baseline_over(world: World, link: Link | None, agent: int, n: int, *, window
     if netns:
         cmd = ["ip", "netns", "exec", netns, *cmd]
     before = link.counters() if link else None
-    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=limit + 700,
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=limit + 90,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     result = next((json.loads(line) for line in out.stdout.splitlines()
                    if line.startswith('{"event": "baseline"')), None)
@@ -430,7 +457,8 @@ def baseline_over(world: World, link: Link | None, agent: int, n: int, *, window
 
 # --- the scenario ------------------------------------------------------------------------------
 
-def _batch(world: World, link: Link, profile: str, agent: int, n: int) -> dict:
+def _batch(world: World, link: Link, profile: str, agent: int, n: int,
+           budget: float = 900) -> dict:
     from . import photos
     from .drills import audit
 
@@ -451,7 +479,7 @@ def _batch(world: World, link: Link, profile: str, agent: int, n: int) -> dict:
         t0 = online["t"]
         if profile == "outage":
             link.start_outages(profile)
-        deadline = time.time() + spec.get("budget", 900)
+        deadline = time.time() + budget
         while completed(user) < n and time.time() < deadline:
             time.sleep(0.25)
         wall = time.time() - t0
@@ -468,12 +496,13 @@ def _batch(world: World, link: Link, profile: str, agent: int, n: int) -> dict:
     frames = {k: v - frames_before.get(k, 0) for k, v in link.frames().items()}
     op_ids = {i["op_id"] for i in device["items"] if i["op"] == "create"}
     requests_ = world.requests_since(mark)
+    pause = world.longest_pause(mark)
     payload = sum(s["photo_bytes"] for s in saved["saves"])
     return {"n": n, "done": done, "wall": wall, "login_s": ready["login_s"],
             "tx": after["tx"] - before["tx"], "rx": after["rx"] - before["rx"],
             "payload": payload, "audit": audit(op_ids, user), "device": device,
             "requests": requests_, "frames": frames, "dead_s": link.dead_s,
-            "saves": saved["saves"]}
+            "saves": saved["saves"], "pause": pause}
 
 
 def _upload_counts(r: dict) -> dict:
@@ -491,25 +520,27 @@ def _upload_counts(r: dict) -> dict:
 
 def run(quick: bool = False) -> str:
     t_start = time.monotonic()
-    budget = 1500  # run.py kills the scenario at 1800 s: stop starting new work before
-    plan = ([("bad", 10, 1, 0), ("typical", 10, 1, 0)] if quick else
-            [("bad", 50, 3, 0), ("outage", 50, 1, 300), ("typical", 50, 3, 0)])
+    end = t_start + 1680  # run.py kills the scenario at 1800 s: leave time to stop cleanly
+    # profile, colis, baseline POSTs, baseline window (s), seconds kept for the baseline
+    plan = ([("bad", 10, 1, 0, 150), ("typical", 10, 1, 0, 60)] if quick else
+            [("bad", 50, 3, 0, 260), ("typical", 50, 3, 0, 100), ("outage", 50, 1, 300, 420)])
     results, skipped = {}, []
     with Link() as link, World(agents=2 * len(plan) + 1) as world:
-        for k, (profile, n, base_n, window) in enumerate(plan):
-            elapsed = time.monotonic() - t_start
-            need = {"bad": 420, "outage": 700, "typical": 200}[profile] * (n / 50 if n < 50 else 1)
-            if elapsed + need > budget:
+        for k, (profile, n, base_n, window, keep) in enumerate(plan):
+            budget = min(900.0, end - time.monotonic() - keep - 90)  # 90 s: log in, save
+            if budget < 120:
                 skipped.append(profile)
                 continue
-            ours = _batch(world, link, profile, 2 * k, n)
+            ours = _batch(world, link, profile, 2 * k, n, budget=budget)
             link.dead_s = 0.0
             link.set(profile)
             if profile == "outage":
                 link.start_outages(profile)
-            base = baseline_over(world, link, 2 * k + 1, base_n, window=window)
+            base = baseline_over(world, link, 2 * k + 1, base_n, window=window,
+                                 limit=max(60.0, end - time.monotonic() - 30))
             link.stop_outages()
             base["dead_s"] = link.dead_s
+            base["window"] = window
             link.dead_s = 0.0
             link.set(None)
             results[profile] = (ours, base)
@@ -526,19 +557,24 @@ def _write(results: dict, skipped: list, quick: bool, elapsed: float, final: boo
         post_s = base["seconds"]
         per_post = median(post_s) if post_s else float("nan")
         if base.get("window"):
-            per_post = base["wall"] / max(1, len(post_s))
+            per_post = base["wall"] / max(1, len(post_s))  # a whole outage cycle's rate
         base_wall = per_post * ours["n"]
         base_tx = base.get("tx", 0) / max(1, len(post_s) + len(base["failures"])) * ours["n"]
         up_counts = _upload_counts(ours)
         a = ours["audit"]
-        ours_h = ours["n"] * 3600 / ours["wall"] if ours["wall"] else float("nan")
+        whole = ours["done"] >= ours["n"]
+        at_least = "" if whole else "≥ "
+        ours_h = ours["done"] * 3600 / ours["wall"] if ours["wall"] else float("nan")
+        trace = ours["device"].get("trace", [])
+        errors = Counter(str(t["error"])[:60] for t in trace if t.get("error"))
         base_h = 3600 / per_post if per_post == per_post else float("nan")
         rows.append([
-            profile, f"{ours['done']}/{ours['n']}", f"{ours['wall']:.0f}",
-            f"{ours['tx'] / 1e6:.2f}", f"{floor:.0f} ({ours['wall'] / floor:.2f}×)",
+            profile, f"{ours['done']}/{ours['n']}", f"{at_least}{ours['wall']:.0f}",
+            f"{ours['tx'] / 1e6:.2f}", f"{floor:.0f} ({at_least}{ours['wall'] / floor:.2f}×)",
             f"{ours_h:.0f}",
             f"{spread(post_s, 0)}", f"{base_wall:.0f}", f"{base_tx / 1e6:.0f}", f"{base_h:.0f}",
-            ratio([ours["wall"]], [base_wall], higher_is_better=False),
+            ("≤ " if not whole else "") + ratio([ours["wall"]], [base_wall],
+                                                 higher_is_better=False),
             f"{a['lost']} / {a['duplicated']}"])
         detail.append([
             profile, f"{up_counts['syncs']}", f"{up_counts['creates']}",
@@ -546,7 +582,9 @@ def _write(results: dict, skipped: list, quick: bool, elapsed: float, final: boo
             f"{up_counts['browser_failed']}", f"{len(base['failures'])}",
             f"{ours['frames'].get('up_lost', 0)} / {ours['frames'].get('up_rx', 0)}",
             f"{wire_floor:.0f}", f"{ours['dead_s']:.0f} / {base.get('dead_s', 0):.0f}",
-            f"{ours['login_s']:.0f}",
+            f"{ours['login_s']:.0f}", f"{ours.get('pause', 0):.0f}",
+            f"{max((t['failures'] for t in trace), default=0)}",
+            "; ".join(f"{e} ×{c}" for e, c in errors.most_common(2)) or "—",
             f"{a['items']} / {a['tasks']} / {a['colis']}"])
         if profile == "bad":
             verdicts.append(
@@ -555,6 +593,7 @@ def _write(results: dict, skipped: list, quick: bool, elapsed: float, final: boo
                 f"{base_wall / ours['wall']:.1f}× faster than the baseline (target ≥ 10: "
                 f"**{'met' if base_wall >= 10 * ours['wall'] else 'missed'}**)")
     lost = sum(o["audit"]["lost"] + o["audit"]["duplicated"] for o, _ in results.values())
+    incomplete = [p for p, (o, _) in results.items() if o["done"] < o["n"]]
     photo = [s["photo_bytes"] for o, _ in results.values() for s in o["saves"]]
     original = next((s["original_bytes"] for o, _ in results.values() for s in o["saves"]), 0)
     base_posts = {p: len(b["seconds"]) for p, (_, b) in results.items()}
@@ -582,8 +621,7 @@ origin is declared secure with `--unsafely-treat-insecure-origin-as-secure`) log
 the link, then saves {counts} colis offline, each with the same
 12 MP camera JPEG ({original / 1e6:.1f} MB, compressed on the tablet to
 {spread([b / 1e3 for b in photo], 0, ' kB')}), with the app's production sync timers. The clock
-starts when
-the tablet goes online and stops when the server holds every colis `completed` with its photo
+starts when the tablet goes online and stops when the server holds every colis `completed` with its photo
 `ready` (processed by the worker). *Bytes sent*: the client interface's tx bytes (headers,
 ACKs and retransmissions included). *Floor*: the compressed photos' bytes ÷ the uplink rate.
 *Colis/h*: what the link lets one agent register per hour (typing time excluded).
@@ -604,16 +642,21 @@ Uploads and failures (PWA run unless said): sync POSTs; tus creates (one per pho
 nothing restarts); resumes (HEAD) / PATCH chunks; non-2xx answers on sync and uploads;
 requests the browser saw fail; baseline POSTs that failed and were re-sent; frames linkem
 dropped on the uplink / frames it carried; the floor counted on the wire bytes instead;
-seconds of outage during the PWA / baseline run; login time over the link; device items /
-server tasks / server colis.
+seconds of outage during the PWA / baseline run; login time over the link; the longest time
+no API request reached the server during the PWA run; the app's sync loop as sampled every 2 s
+from the page (`status` of /app/js/sync.js: its consecutive failures, which set its backoff,
+and its last error); device items / server tasks / server colis. A `≥` marks a run cut by
+the scenario's time bound before every colis was complete: its figures are bounds.
 
 {table(["profile", "sync POSTs", "tus creates", "HEAD / PATCH", "non-2xx", "browser failed",
         "baseline re-sent", "lost frames up", "wire floor s", "dead s", "login s",
+        "longest pause s", "loop failures in a row (max)", "loop errors (2 s samples)",
         "items / tasks / colis"], detail)}
 
 {"; ".join(verdicts) or "No `bad` run."}. Lost or duplicated colis over every run: **{lost}**
 (target 0: **{"met" if lost == 0 else "MISSED"}**).
 {f"Not run for lack of time in the bound: {', '.join(skipped)}." if skipped else ""}
+{f"Not complete within the bound: {', '.join(incomplete)}." if incomplete else ""}
 {"" if final else "(Partial: written after each profile; the scenario was still running.)"}
 Scenario wall time {elapsed:.0f} s.
 """
