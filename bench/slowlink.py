@@ -647,6 +647,12 @@ no API request reached the server during the PWA run; the app's sync loop as sam
 from the page (`status` of /app/js/sync.js: its consecutive failures, which set its backoff,
 and its last error); device items / server tasks / server colis. A `≥` marks a run cut by
 the scenario's time bound before every colis was complete: its figures are bounds.
+*Browser failed* and the loop's *failures in a row* include the offline saving phase: each
+save kicks the sync loop, whose cycle fails `offline` (one failure per save); the counter is
+reset only when a whole cycle succeeds, so the first cycle online starts from it (its last
+error stays `offline` until that cycle ends), and a cycle that fails then is followed by the
+loop's longest backoff. On `outage`, photo uploads kept ending on the app's 60 s
+`AbortSignal.timeout` after the link came back (see the loop errors): reported as a finding.
 
 {table(["profile", "sync POSTs", "tus creates", "HEAD / PATCH", "non-2xx", "browser failed",
         "baseline re-sent", "lost frames up", "wire floor s", "dead s", "login s",
