@@ -17,7 +17,8 @@ export class ServerError extends Error {
 
 /** Listeners for 'status' (after each cycle) and 'auth-required'. */
 export const events = new EventTarget();
-export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null };
+export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null,
+  progress: 0 };  // progress: items and photos the server took, ever (a failed cycle may have some)
 
 async function expectOk(response) {
   if (response.status >= 500 || response.status === 429) throw new ServerError(response.status);
@@ -46,6 +47,7 @@ async function sendBatches(report) {
     const body = await api.jsonBody(response);
     const changed = await outbox.applyResults(body?.items || []);
     report.sent += batch.length;
+    status.progress += batch.length;
     if (!changed.length) return;  // nothing moved: do not spin
   }
 }
@@ -86,6 +88,7 @@ async function uploadPhotos(report) {
     try {
       await uploadOne(item, photo, auth.token);
       report.photos += 1;
+      status.progress += 1;
     } catch (error) {
       if (error.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
       const fields = { last_error: error.message };
@@ -192,12 +195,18 @@ export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}
     status.running = true;
     events.dispatchEvent(new Event('status'));
     running = (async () => {
+      const progressBefore = status.progress;
       try {
         const result = await syncOnce();
         if (result.ok) { status.failures = 0; status.lastOkAt = result.at; status.lastError = null; }
         else status.lastError = result.reason;
       } catch (error) {
-        status.failures += 1;
+        // Known offline is no failure (the `online` event restarts the loop), and a cycle
+        // that moved items before it failed starts the backoff again from its shortest step:
+        // else a day of offline saves or one outage would leave the longest backoff behind.
+        const offline = error instanceof api.NetworkError && error.message === 'offline';
+        if (status.progress > progressBefore) status.failures = 1;
+        else if (!offline) status.failures += 1;
         status.lastError = error instanceof api.AuthRequired ? 'auth' : String(error.message || error);
       }
       if (status.lastError === 'auth') {

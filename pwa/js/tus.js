@@ -3,6 +3,9 @@
 
 export const TUS_VERSION = '1.0.0';
 export const CHUNK_SIZE = 256 * 1024;
+// A 256 KB chunk takes ~6 s at 400 kbit/s: past 30 s the connection is likely dead (a link
+// that went down under it), and a new request gets a new one sooner than waiting longer.
+const CHUNK_TIMEOUT_MS = 30000;
 
 export class TusError extends Error {
   constructor(message, status) { super(message); this.status = status; }
@@ -21,7 +24,7 @@ function offsetOf(response) {
 
 async function send(url, init) {
   try {
-    return await fetch(url, { ...init, credentials: 'omit', signal: AbortSignal.timeout(60000) });
+    return await fetch(url, { ...init, credentials: 'omit', signal: AbortSignal.timeout(CHUNK_TIMEOUT_MS) });
   } catch (error) {
     throw new TusError(`network: ${error}`, 0);
   }

@@ -74,3 +74,16 @@ def test_it_syncs_queued_colis_after_a_new_login(server, context, page):
     page.click("#login-submit")
     expect(completed(page)).to_have_count(5, timeout=30_000)
     assert Colis.objects.count() == 5
+
+
+def test_it_does_not_back_off_for_saves_made_offline(server, context, page):
+    """Offline is no failure: after a day of offline saves the first sync is not delayed."""
+    login(page, server.url)
+    context.set_offline(True)
+    open_lot(page)
+    for name in ("Diallo", "Koné", "Traoré"):
+        save_colis(page, client=name)
+    failures = page.evaluate("async () => (await import('/app/js/sync.js')).status.failures")
+    assert failures == 0
+    context.set_offline(False)
+    expect(completed(page)).to_have_count(3, timeout=20_000)
