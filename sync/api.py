@@ -112,8 +112,8 @@ class TaskList(ListAPIView):
             rows = rows.filter(status=value)
         if params.get("active") == "1":
             rows = rows.filter(status__in=ACTIVE)
-        if (value := params.get("lot")) and value.isdigit() and int(value) < 2**63:
-            rows = rows.filter(lot_id=value)
+        if (lot_id := services.row_id(params.get("lot"))) is not None:
+            rows = rows.filter(lot_id=lot_id)
         if (value := params.get("since")) and (since := parse_aware(value)):
             rows = rows.filter(updated_at__gt=since)
         return rows

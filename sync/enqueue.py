@@ -36,10 +36,6 @@ def materialise_many_on_commit(tasks) -> None:
         transaction.on_commit(lambda: enqueue_materialise_many(pairs))
 
 
-def enqueue_materialise(task_id: str, rq_job_id: str) -> None:
-    enqueue_materialise_many([(task_id, rq_job_id)])
-
-
 def enqueue_materialise_many(pairs: list[tuple[str, str]]) -> None:
     from rq import Queue
 

@@ -94,21 +94,16 @@ class Known:
     @classmethod
     def for_items(cls, items: list) -> "Known":
         datas = [i["data"] for i in items if isinstance(i, dict) and isinstance(i.get("data"), dict)]
-        client_ids = {int(d["client"]) for d in datas if _small_id(d.get("client"))}
-        lot_ids = {int(d["lot"]) for d in datas if _small_id(d.get("lot"))}
+        client_ids = {services.row_id(d.get("client")) for d in datas} - {None}
+        lot_ids = {services.row_id(d.get("lot")) for d in datas} - {None}
         return cls(clients=Client.objects.in_bulk(client_ids),
                    lots=Lot.objects.in_bulk(lot_ids))
 
     def client(self, data: dict) -> Client | None:
-        return self.clients.get(int(data["client"])) if _small_id(data.get("client")) else None
+        return self.clients.get(services.row_id(data.get("client")))
 
     def lot(self, data: dict) -> Lot | None:
-        return self.lots.get(int(data["lot"])) if _small_id(data.get("lot")) else None
-
-
-def _small_id(value) -> bool:
-    """A primary key as the database can hold it (larger ones are simply not found)."""
-    return str(value).isdigit() and int(value) < 2**63
+        return self.lots.get(services.row_id(data.get("lot")))
 
 
 def _resolve_lot(user, data: dict, known: Known) -> Lot | None:

@@ -39,12 +39,9 @@ def requeue_pending(now, grace: int) -> int:
     if not rows:
         return 0
     live = _live_job_ids([job for _, job in rows if job])
-    count = 0
-    for task_id, job_id in rows:
-        if job_id not in live:
-            enqueue.enqueue_materialise(str(task_id), job_id)
-            count += 1
-    return count
+    lost = [(str(task_id), job_id) for task_id, job_id in rows if job_id not in live]
+    enqueue.enqueue_materialise_many(lost)  # one Redis round trip for them all
+    return len(lost)
 
 
 def recover_stuck(now, stuck_after: int) -> int:

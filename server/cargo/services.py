@@ -67,11 +67,17 @@ def _decimal(errors: dict, data: dict, field: str, maximum: Decimal) -> Decimal 
     return number
 
 
+def row_id(value) -> int | None:
+    """`value` as a primary key the database can hold, else None (a larger one matches no row)."""
+    return int(value) if str(value).isdigit() and int(value) < 2**63 else None
+
+
 def _lookup(errors: dict, model, field: str, value):
     if value in (None, ""):
         errors.setdefault(field, []).append("Ce champ est obligatoire.")
         return None
-    obj = model.objects.filter(pk=value).first() if str(value).isdigit() else None
+    pk = row_id(value)
+    obj = model.objects.filter(pk=pk).first() if pk is not None else None
     if obj is None:
         errors.setdefault(field, []).append(f"{field}_not_found")
     return obj
