@@ -103,8 +103,9 @@ function renderMain() {
 function render() {
   if (document.body.dataset.screen !== 'app') return;  // the login screen stays until a login
   renderChrome();
-  // The form keeps what the agent is typing: it is drawn on navigation only.
-  if (state.tab !== 'form' || !$('colis-form') || state.overlay) renderMain();
+  // A form on screen (new colis, or an edit over the queue) keeps what the agent is
+  // typing: it is drawn on navigation only, not on every sync status.
+  if (!$('colis-form') || (state.tab !== 'form' && !state.overlay)) renderMain();
 }
 
 function kickSync() {
