@@ -107,8 +107,11 @@ def audit(op_ids: set[str], user_id: int) -> dict:
     colis = Colis.objects.filter(created_by_id=user_id).count()
     shared = (ColisTask.objects.filter(op_id__in=op_ids, colis__isnull=False)
               .values("colis").annotate(n=Count("id")).filter(n__gt=1).count())
+    lost = op_ids - with_colis
+    states = dict(ColisTask.objects.filter(op_id__in=lost).values("status")
+                  .annotate(n=Count("id")).values_list("status", "n"))
     return {"items": len(op_ids), "tasks": len(tasks), "colis": colis,
-            "lost": len(op_ids - with_colis),
+            "lost": len(lost), "lost_states": states,
             "duplicated": max(0, colis - len(with_colis)) + shared}
 
 

@@ -32,16 +32,20 @@ def _live_job_ids(job_ids: list[str]) -> set[str]:
     return {job.id for job in jobs if job is not None and job.get_status() not in DEAD_JOB}
 
 
-def requeue_pending(now, grace: int) -> int:
-    rows = list(ColisTask.objects.filter(status=Status.PENDING,
-                                         updated_at__lte=now - timedelta(seconds=grace))
-                .values_list("task_id", "rq_job_id")[:1000])
-    if not rows:
-        return 0
-    live = _live_job_ids([job for _, job in rows if job])
-    lost = [(str(task_id), job_id) for task_id, job_id in rows if job_id not in live]
-    enqueue.enqueue_materialise_many(lost)  # one Redis round trip for them all
-    return len(lost)
+def requeue_pending(now, grace: int, chunk: int = 1000) -> int:
+    """Every pending task past `grace` whose job Redis no longer holds, in chunks by id: a
+    backlog of tasks with live jobs must not hide the ones behind it."""
+    pending = ColisTask.objects.filter(status=Status.PENDING,
+                                       updated_at__lte=now - timedelta(seconds=grace))
+    count, after = 0, 0
+    while rows := list(pending.filter(pk__gt=after).order_by("pk")
+                       .values_list("pk", "task_id", "rq_job_id")[:chunk]):
+        after = rows[-1][0]
+        live = _live_job_ids([job for _, _, job in rows if job])
+        lost = [(str(task_id), job_id) for _, task_id, job_id in rows if job_id not in live]
+        enqueue.enqueue_materialise_many(lost)  # one Redis round trip per chunk
+        count += len(lost)
+    return count
 
 
 def recover_stuck(now, stuck_after: int) -> int:

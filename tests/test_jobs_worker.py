@@ -101,6 +101,25 @@ def test_it_completes_every_task_after_redis_lost_its_data(alice_api, colis_data
     assert Colis.objects.count() == 4
 
 
+def test_it_finds_lost_tasks_behind_a_backlog_of_queued_ones(alice_api, colis_data, tariffs,
+                                                             redis_clean):
+    from django.utils import timezone
+    from rq.job import Job
+
+    from sync.enqueue import queue
+    from sync.sweeper import requeue_pending
+
+    send(alice_api, [item(**colis_data) for _ in range(5)])
+    lost = list(ColisTask.objects.order_by("pk").values_list("rq_job_id", flat=True)[3:])
+    for job_id in lost:  # the web process died before these two were queued
+        queue("colis").remove(job_id)
+        Job.fetch(job_id, connection=queue("colis").connection).delete()
+    assert requeue_pending(timezone.now(), 0, chunk=2) == 2  # past two chunks of live jobs
+    assert set(lost) <= set(queue("colis").job_ids)
+    run_burst()
+    assert statuses() == ["completed"] * 5
+
+
 def test_it_runs_a_due_retry_from_the_database(alice_api, colis_data, tariffs, redis_clean):
     from django.utils import timezone
 
