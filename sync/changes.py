@@ -24,20 +24,35 @@ def stamp(task: ColisTask) -> None:
     task.change_seq = next_value(FEED_KEY)
 
 
-def stamp_new(tasks: list[ColisTask]) -> None:
-    """Give tasks about to be inserted their feed positions, with one counter update.
+def stamp_many(tasks: list[ColisTask]) -> None:
+    """Give tasks about to be written (inserted or updated) their feed positions, with one
+    counter update.
 
-    Call it just before the insert, in the same transaction: from here to the commit the
-    counter's lock is held. (A task that then loses its op_id to a concurrent copy leaves
+    Call it just before the write, in the same transaction: from here to the commit the
+    counter's lock is held. (A new task that then loses its op_id to a concurrent copy leaves
     a gap in the positions, which the feed does not mind.)
     """
     if not tasks:
         return
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("stamp_new() must run inside the transaction that writes the tasks")
+        raise RuntimeError("stamp_many() must run inside the transaction that writes the tasks")
     last = next_value(FEED_KEY, len(tasks))
     for offset, task in enumerate(tasks):
         task.change_seq = last - len(tasks) + 1 + offset
+
+
+def stamp_by_id(tasks: list[ColisTask]) -> int:
+    """Feed positions for saved tasks written by one UPDATE: the counter advances by the span
+    of their ids, and each task's position is its id + the returned offset (unique, above
+    every earlier position; the span's unused values are gaps, which the feed does not mind).
+    Sets `change_seq` on the objects too. Same rule as `stamp`: last before the commit."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stamp_by_id() must run inside the transaction that writes the tasks")
+    first, last = min(t.pk for t in tasks), max(t.pk for t in tasks)
+    offset = next_value(FEED_KEY, last - first + 1) - last
+    for task in tasks:
+        task.change_seq = task.pk + offset
+    return offset
 
 
 def parse_cursor(raw: str | None) -> int:

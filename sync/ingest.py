@@ -250,7 +250,11 @@ def _insert(tasks: list[ColisTask], user) -> set:
     concurrent copy of the same item (it waited for that copy to commit, then skipped)."""
     if not tasks:
         return set()
-    changes.stamp_new(tasks)  # the feed lock, held from here to the commit
+    if len(tasks) > 1:  # one job materialises the batch (see jobs.materialise_many)
+        shared = enqueue.batch_job_id()
+        for task in tasks:
+            task.rq_job_id = shared
+    changes.stamp_many(tasks)  # the feed lock, held from here to the commit
     ColisTask.objects.bulk_create(tasks, ignore_conflicts=True)
     ids = dict(ColisTask.objects.filter(task_id__in=[t.task_id for t in tasks])
                .values_list("task_id", "pk"))

@@ -8,6 +8,7 @@ completion commit in one transaction, under a row lock on the task.
 
 import logging
 import time
+from collections import Counter
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -57,11 +58,75 @@ def claim(task_id: str) -> ColisTask | None:
         return states.transition(task, S.PROCESSING, next_retry_at=None)
 
 
+def claim_many(task_ids: list[str]) -> list[ColisTask]:
+    """`claim` for many tasks in one transaction; those with nothing to do are left out."""
+    with transaction.atomic():
+        tasks = list(ColisTask.objects.select_for_update(of=("self",), no_key=True)
+                     .select_related("initiated_by", "lot")
+                     .filter(task_id__in=task_ids, status__in=(S.PENDING, S.FAILED_RETRY))
+                     .order_by("pk"))
+        states.transition_many(tasks, [S.PROCESSING], next_retry_at=None)
+    return tasks
+
+
 def materialise(task_id: str) -> str:
     """Create or update the colis of a task. Returns what became of it (for logs)."""
     task = claim(task_id)
     if task is None:
         return "skipped"
+    return _run(task)
+
+
+def materialise_many(task_ids: list[str]) -> dict:
+    """The tasks of one device batch. Creates without a photo go together: one claim and one
+    transaction that makes all their colis; a task that this refuses (invalid, lot closed)
+    and the others (photo, update) then go one by one, as `materialise` takes them.
+    Returns how many ended each way (for logs)."""
+    task_ids = [str(t) for t in task_ids]
+    plain = {str(t) for t in ColisTask.objects.filter(
+        task_id__in=task_ids, operation=ColisTask.Operation.CREATE, photo_id__isnull=True,
+    ).values_list("task_id", flat=True)} if len(task_ids) > 1 else set()
+    claimed = claim_many(sorted(plain))
+    outcomes = dict.fromkeys(plain, "skipped")  # not claimed: another run has them
+    try:
+        outcomes.update(_create_together(claimed))
+    except Exception:  # noqa: BLE001 - a deadlock victim, say: each alone, with its retries
+        log.exception("batch of %d tasks failed together; one by one", len(claimed))
+    for task in claimed:
+        if outcomes[str(task.task_id)] == "skipped":  # refused together, or all failed
+            outcomes[str(task.task_id)] = _run(task)
+    for task_id in task_ids:
+        if task_id not in plain:
+            outcomes[task_id] = materialise(task_id)
+    return dict(Counter(outcomes.values()))
+
+
+def _create_together(claimed: list[ColisTask]) -> dict:
+    """The colis of claimed tasks (creates, no photo) in one transaction; {task_id: status}
+    for those made (the others stay claimed, for `_run`)."""
+    if not claimed:
+        return {}
+    if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
+        time.sleep(settings.FAULT_DRILL_STEP_DELAY)
+    with transaction.atomic():
+        tasks = list(ColisTask.objects.select_for_update(of=("self",), no_key=True)
+                     .select_related("initiated_by", "lot")
+                     .filter(task_id__in=[t.task_id for t in claimed], status=S.PROCESSING)
+                     .order_by("pk"))
+        made = services.create_colis_many([(t.initiated_by, t.colis_data, t.lot) for t in tasks])
+        done = [(t, c) for t, c in zip(tasks, made, strict=True) if not isinstance(c, services.DomainError)]
+        for task, colis in done:
+            task.colis = colis
+        states.transition_many([t for t, _ in done], [S.PRICE_CALCULATING, S.NOTIFICATION_SENDING,
+                                                      S.COMPLETED], saved=["colis"],
+                               error_code="", error_message="", errors={})
+        enqueue.notify_many_on_commit([c.pk for _, c in done], "colis_registered")
+    return {str(t.task_id): S.COMPLETED for t, _ in done}
+
+
+def _run(task: ColisTask) -> str:
+    """The steps after the claim, for one task; what became of it."""
+    task_id = str(task.task_id)
     try:
         if task.operation == ColisTask.Operation.CREATE:
             _create(task)

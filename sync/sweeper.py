@@ -23,7 +23,9 @@ from .models import RUNNING, ColisTask, Status
 from .photos import sweep_uploads
 
 log = logging.getLogger("colis.sweeper")
-DEAD_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+# A finished job left its tasks claimed or done: one still pending went back to pending
+# after it ran (or was never among its tasks), so it needs a job again.
+DEAD_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
 
 def _live_job_ids(job_ids: list[str]) -> set[str]:
@@ -37,15 +39,14 @@ def requeue_pending(now, grace: int, chunk: int = 1000) -> int:
     backlog of tasks with live jobs must not hide the ones behind it."""
     pending = ColisTask.objects.filter(status=Status.PENDING,
                                        updated_at__lte=now - timedelta(seconds=grace))
-    count, after = 0, 0
+    lost, after = [], 0
     while rows := list(pending.filter(pk__gt=after).order_by("pk")
                        .values_list("pk", "task_id", "rq_job_id")[:chunk]):
         after = rows[-1][0]
         live = _live_job_ids([job for _, _, job in rows if job])
-        lost = [(str(task_id), job_id) for _, task_id, job_id in rows if job_id not in live]
-        enqueue.enqueue_materialise_many(lost)  # one Redis round trip per chunk
-        count += len(lost)
-    return count
+        lost += [(str(task_id), job_id) for _, task_id, job_id in rows if job_id not in live]
+    enqueue.enqueue_materialise_many(lost)  # at the end: a batch's job gets all its tasks
+    return len(lost)
 
 
 def recover_stuck(now, stuck_after: int) -> int:

@@ -109,7 +109,8 @@ def test_it_finds_lost_tasks_behind_a_backlog_of_queued_ones(alice_api, colis_da
     from sync.enqueue import queue
     from sync.sweeper import requeue_pending
 
-    send(alice_api, [item(**colis_data) for _ in range(5)])
+    for _ in range(5):  # five batches of one: five jobs
+        send(alice_api, [item(**colis_data)])
     lost = list(ColisTask.objects.order_by("pk").values_list("rq_job_id", flat=True)[3:])
     for job_id in lost:  # the web process died before these two were queued
         queue("colis").remove(job_id)

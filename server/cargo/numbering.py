@@ -52,10 +52,17 @@ def luhn_digit(digits: str) -> str:
 
 def next_numero_suivi(now=None) -> str:
     """`CS26-000042-7`: year, sequence per year, Luhn check digit."""
+    return next_numeros_suivi(1, now)[0]
+
+
+def next_numeros_suivi(count: int, now=None) -> list[str]:
+    """`count` consecutive tracking numbers, taken with one counter update."""
+    if count < 1:
+        return []
     year = timezone.localdate(now).strftime("%y")
-    seq = next_value(f"suivi:{year}")
-    body = f"{year}{seq:06d}"
-    return f"{SUIVI_PREFIX}{year}-{seq:06d}-{luhn_digit(body)}"
+    last = next_value(f"suivi:{year}", count)
+    return [f"{SUIVI_PREFIX}{year}-{seq:06d}-{luhn_digit(f'{year}{seq:06d}')}"
+            for seq in range(last - count + 1, last + 1)]
 
 
 def is_valid_numero_suivi(text: str) -> bool:

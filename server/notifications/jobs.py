@@ -1,5 +1,6 @@
 import logging
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -13,27 +14,42 @@ log = logging.getLogger(__name__)
 
 def notify(colis_id: int, event: str) -> str:
     """Tell the client about `event` on a colis, at most once per (colis, event)."""
+    if not Colis.objects.filter(pk=colis_id).exists():
+        return "no colis"
+    return "sent" if notify_many([colis_id], event)["sent"] else "skipped"
+
+
+def notify_many(colis_ids: list[int], event: str) -> dict:
+    """`notify` for many colis: their rows made and claimed with one statement each, then
+    each message sent. A failure is kept on its row and raised once the others went out: RQ
+    retries the job, and the rows sent already are skipped then (at most once per row)."""
     from django.conf import settings
 
-    colis = Colis.objects.select_related("client", "lot").filter(pk=colis_id).first()
-    if colis is None:
-        return "no colis"
+    colis = Colis.objects.select_related("client", "lot").in_bulk(colis_ids)
     channels = ",".join(settings.NOTIFY_CHANNELS)
-    row, _ = Notification.objects.get_or_create(colis=colis, event=event,
-                                                defaults={"channel": channels})
-    claimed = Notification.objects.filter(
-        pk=row.pk, status__in=[Notification.Status.PENDING, Notification.Status.FAILED],
-    ).update(status=Notification.Status.SENDING, attempts=F("attempts") + 1)
-    if not claimed:  # sent, or being sent by another run: at most once
-        return "skipped"
-    payload = message_for(colis, event)
-    try:
-        for name in settings.NOTIFY_CHANNELS:
-            CHANNELS[name](colis, event, payload)
-    except Exception as exc:
-        Notification.objects.filter(pk=row.pk).update(status=Notification.Status.FAILED,
+    Notification.objects.bulk_create([Notification(colis_id=pk, event=event, channel=channels)
+                                      for pk in colis], ignore_conflicts=True)
+    with transaction.atomic():  # the claim: another run waits, then finds them taken
+        rows = dict(Notification.objects.select_for_update()
+                    .filter(colis_id__in=list(colis), event=event,
+                            status__in=[Notification.Status.PENDING, Notification.Status.FAILED])
+                    .values_list("pk", "colis_id"))
+        Notification.objects.filter(pk__in=list(rows)).update(
+            status=Notification.Status.SENDING, attempts=F("attempts") + 1)
+    sent, failed = [], None
+    for pk, colis_id in rows.items():
+        try:
+            payload = message_for(colis[colis_id], event)
+            for name in settings.NOTIFY_CHANNELS:
+                CHANNELS[name](colis[colis_id], event, payload)
+        except Exception as exc:  # noqa: BLE001 - recorded, raised below
+            Notification.objects.filter(pk=pk).update(status=Notification.Status.FAILED,
                                                       error=repr(exc)[:1000])
-        raise  # RQ retries it on its own queue; the colis task is already complete
-    Notification.objects.filter(pk=row.pk).update(status=Notification.Status.SENT,
-                                                  sent_at=timezone.now(), error="")
-    return "sent"
+            failed = failed or exc
+            continue
+        sent.append(pk)
+    Notification.objects.filter(pk__in=sent).update(status=Notification.Status.SENT,
+                                                    sent_at=timezone.now(), error="")
+    if failed is not None:
+        raise failed  # RQ retries it on its own queue; the colis tasks are already complete
+    return {"sent": len(sent), "skipped": len(colis) - len(rows)}
