@@ -90,7 +90,7 @@ def transition_many(tasks: list[ColisTask], steps: list[str], *, message: str = 
     if S.PROCESSING in steps:
         same["started_at"] = Coalesce("started_at", Value(now))
     ColisTask.objects.filter(pk__in=[t.pk for t in tasks]).update(
-        **same, **fields, change_seq=F("id") + offset)
+        **{**same, **fields}, change_seq=F("id") + offset)
     if saved:
         ColisTask.objects.bulk_update(tasks, list(saved))
     TaskEvent.objects.bulk_create(events)
