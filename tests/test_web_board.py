@@ -97,6 +97,41 @@ def test_it_retries_with_corrected_data(alice, failed, colis_data):
     assert failed.status == Status.PENDING and failed.colis_data["poids"] == "3.5"
 
 
+def test_it_suggests_the_agents_clients_not_every_client(alice, failed, client_row):
+    from server.cargo.models import Client
+
+    Client.objects.bulk_create([Client(nom=f"Autre{i}", prenom="X", telephone=f"+2250{i:08d}")
+                                for i in range(300)])
+    response = web(alice).get(f"/taches/{failed.task_id}/")
+    form = response.context["form"]
+    assert form.client_options == [f"Diallo Aminata · +221770000001 (#{client_row.pk})"]
+    assert form["client"].value() == form.client_options[0]
+    assert "Autre1" not in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["Diallo Aminata · +221770000001 (#{pk})", "{pk}",
+                                   "aminata", "diallo 770000001"])
+def test_it_finds_the_client_typed_in_the_retry_form(alice, failed, colis_data, client_row,
+                                                     typed):
+    form = {**colis_data, "corrected": "1", "client": typed.format(pk=client_row.pk)}
+    assert web(alice).post(f"/taches/{failed.task_id}/relancer/", form).status_code == 302
+    failed.refresh_from_db()
+    assert failed.colis_data["client"] == client_row.pk
+
+
+@pytest.mark.parametrize(("typed", "error"), [("Sow", "Client introuvable."),
+                                              ("+22177", "Plusieurs clients correspondent")])
+def test_it_asks_for_one_client_when_the_text_is_not_one(alice, failed, colis_data, client_row,
+                                                         typed, error):
+    from server.cargo.models import Client
+
+    Client.objects.create(nom="Ndiaye", prenom="Awa", telephone="+221770000002")
+    form = {**colis_data, "corrected": "1", "client": typed}
+    response = web(alice).post(f"/taches/{failed.task_id}/relancer/", form)
+    assert response.status_code == 400
+    assert response.context["form"].errors["client"][0].startswith(error)
+
+
 def test_it_shows_the_domain_errors_per_field(alice, failed, colis_data, cargo_lot):
     form = {**colis_data, "corrected": "1", "poids": "-2", "hauteur": "900"}
     response = web(alice).post(f"/taches/{failed.task_id}/relancer/", form)

@@ -1,8 +1,12 @@
 """Forms of the dashboards. They only shape input: the rules live in cargo.services."""
 
+import re
+
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from server.cargo import services
 from server.cargo.models import Client, Colis, Lot, TypeLot
 from sync.models import ColisTask, Status
 
@@ -12,6 +16,7 @@ CODES = {  # error codes the domain returns, as sentences for people
     "client_not_found": _("Client introuvable."),
     "colis_not_found": _("Colis introuvable."),
 }
+RECENT_COLIS = 200  # the retry form suggests the clients of the agent's last colis
 FILTER_STATUSES = [(s.value, s.label) for s in Status if s != Status.CANCELLED]
 
 
@@ -39,11 +44,41 @@ class OpenLotForm(forms.Form):
     type_lot = forms.ChoiceField(label=_("Type de lot"), choices=TypeLot.choices)
 
 
+def client_label(client: Client) -> str:
+    """How a client is written in the retry form: readable, and read back by its (#id)."""
+    return f"{client} · {client.telephone} (#{client.pk})"
+
+
+class ClientField(forms.CharField):
+    """A client by name, phone or number, typed: a forwarder has thousands of clients, too
+    many for a <select>. "(#12)" or a bare 12 is that client's number; other text must match
+    one client only, each word in the nom, prénom or téléphone."""
+
+    def to_python(self, value) -> int | None:
+        text = super().to_python(value).strip()
+        if not text:
+            return None
+        number = re.search(r"#(\d+)\)?$", text) or re.fullmatch(r"(\d{1,18})", text)
+        if number and Client.objects.filter(pk=int(number.group(1))).exists():
+            return int(number.group(1))
+        words = Q()
+        for word in text.split():
+            words &= (Q(nom__icontains=word) | Q(prenom__icontains=word)
+                      | Q(telephone__icontains=word))
+        found = list(Client.objects.filter(words).values_list("pk", flat=True)[:2])
+        if len(found) == 1:
+            return found[0]
+        raise forms.ValidationError(CODES["client_not_found"] if not found else
+                                    _("Plusieurs clients correspondent : précisez le nom "
+                                      "ou le téléphone."))
+
+
 class RetryForm(forms.Form):
     """The task's data, editable; sent to sync.actions.retry_task, checked as a new item."""
 
     lot = forms.TypedChoiceField(label=_("Lot"), coerce=int, required=False)
-    client = forms.TypedChoiceField(label=_("Client"), coerce=int, required=False)
+    client = ClientField(label=_("Client"), required=False, widget=forms.TextInput(
+        attrs={"list": "retry-clients", "autocomplete": "off"}))
     poids = forms.CharField(label=_("Poids (kg)"), required=False)
     longueur = forms.CharField(label=_("Longueur (cm)"), required=False)
     largeur = forms.CharField(label=_("Largeur (cm)"), required=False)
@@ -55,7 +90,9 @@ class RetryForm(forms.Form):
 
     def __init__(self, task: ColisTask, *args, **kwargs):
         data = task.colis_data
-        kwargs.setdefault("initial", {**data, "lot": task.lot_id})
+        current = Client.objects.filter(pk=services.row_id(data.get("client"))).first()
+        kwargs.setdefault("initial", {**data, "lot": task.lot_id,
+                                      "client": client_label(current) if current else ""})
         super().__init__(*args, **kwargs)
         if task.operation == ColisTask.Operation.CREATE:
             lots = Lot.objects.filter(statut=Lot.Statut.OUVERT) | Lot.objects.filter(
@@ -63,8 +100,10 @@ class RetryForm(forms.Form):
             self.fields["lot"].choices = [(lot.pk, str(lot)) for lot in lots.order_by("-pk")]
         else:
             del self.fields["lot"]
-        self.fields["client"].choices = [("", "—")] + [
-            (c.pk, f"{c} · {c.telephone}") for c in Client.objects.all()]
+        recent = (Colis.objects.filter(created_by_id=task.initiated_by_id).order_by("-pk")
+                  .values_list("client_id", flat=True)[:RECENT_COLIS])
+        self.client_options = [client_label(c) for c in Client.objects.filter(
+            pk__in={*recent, *([current.pk] if current else [])}).order_by("nom", "prenom")]
         self.operation = task.operation
 
     def payload(self) -> dict:
