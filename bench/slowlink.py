@@ -598,6 +598,13 @@ def _write(results: dict, skipped: list, quick: bool, elapsed: float, final: boo
     original = next((s["original_bytes"] for o, _ in results.values() for s in o["saves"]), 0)
     base_posts = {p: len(b["seconds"]) for p, (_, b) in results.items()}
     counts = " / ".join(f"{o['n']}" for o, _ in results.values()) or "the"
+    outage_note = ""
+    if "outage" in results:
+        o = results["outage"][0]
+        floor_o = o["payload"] * 8 / (PROFILES["outage"][0] * 1000)
+        outage_note = (f" On `outage` the link was dead {o['dead_s']:.0f} s of the PWA's run,"
+                       f" which no upload can use: against the floor plus that time the run"
+                       f" took {o['wall'] / (floor_o + o['dead_s']):.2f}×.")
     quick_note = ("**Quick variant** (`--quick`): 10 colis on `bad` and `typical`, one baseline "
                   "POST each, no `outage` run.\n" if quick else "")
     md = f"""## 2. Slow link: 50 colis with photos through linkem, vs the baseline's form POSTs
@@ -651,8 +658,7 @@ the scenario's time bound before every colis was complete: its figures are bound
 save kicks the sync loop, whose cycle fails `offline` (one failure per save); the counter is
 reset only when a whole cycle succeeds, so the first cycle online starts from it (its last
 error stays `offline` until that cycle ends), and a cycle that fails then is followed by the
-loop's longest backoff. On `outage`, photo uploads kept ending on the app's 60 s
-`AbortSignal.timeout` after the link came back (see the loop errors): reported as a finding.
+loop's longest backoff.{outage_note}
 
 {table(["profile", "sync POSTs", "tus creates", "HEAD / PATCH", "non-2xx", "browser failed",
         "baseline re-sent", "lost frames up", "wire floor s", "dead s", "login s",
