@@ -121,6 +121,24 @@ def test_it_finds_lost_tasks_behind_a_backlog_of_queued_ones(alice_api, colis_da
     assert statuses() == ["completed"] * 5
 
 
+def test_it_queues_again_a_pending_task_whose_job_has_finished(alice_api, colis_data, tariffs,
+                                                               redis_clean):
+    from rq.job import Job
+
+    from sync.enqueue import queue
+
+    send(alice_api, [item(**colis_data) for _ in range(3)])  # one batch, one job
+    job_id = ColisTask.objects.values_list("rq_job_id", flat=True).first()
+    ColisTask.objects.update(status=Status.FAILED_FINAL)  # the job will find nothing to do
+    run_burst()
+    assert Job.fetch(job_id, connection=queue("colis").connection).is_finished
+    ColisTask.objects.update(status=Status.PENDING)  # back to pending without a new job
+    assert sweep(grace=0)["requeued"] == 3
+    run_burst()
+    assert statuses() == ["completed"] * 3
+    assert Colis.objects.count() == 3
+
+
 def test_it_runs_a_due_retry_from_the_database(alice_api, colis_data, tariffs, redis_clean):
     from django.utils import timezone
 
