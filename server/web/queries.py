@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from statistics import mean
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from server.accounts.models import Device, User
@@ -130,25 +131,51 @@ def attention_reasons(row: SyncRow, now: datetime) -> list[str]:
 
 
 def hourly_chart(now: datetime | None = None) -> list[dict]:
-    """24 hourly buckets, oldest first: received, completed, median and p95 seconds."""
+    """24 hourly buckets, oldest first: received, completed, median and p95 seconds.
+
+    Counted and, on PostgreSQL, ranked in the database: a busy day is a hundred thousand
+    tasks, too many to read into Python for each page.
+    """
     now = now or timezone.now()
     end = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     start = end - DAY
     buckets = [{"start": start + timedelta(hours=i), "received": 0, "completed": 0,
-                "seconds": []} for i in range(24)]
-    for created in ColisTask.objects.filter(created_at__gte=start).values_list(
-            "created_at", flat=True):
-        buckets[int((created - start).total_seconds() // 3600)]["received"] += 1
+                "median": None, "p95": None} for i in range(24)]
+
+    def bucket(at: datetime) -> dict:
+        return buckets[min(23, int((at - start).total_seconds() // 3600))]
+
+    received = (ColisTask.objects.filter(created_at__gte=start)
+                .annotate(hour=TruncHour("created_at")).values("hour")
+                .annotate(n=Count("id")).values_list("hour", "n"))
+    for hour, n in received:
+        bucket(hour)["received"] += n
+    for hour, n, median, p95 in _completed_by_hour(start):
+        bucket(hour).update(completed=n, median=median, p95=p95)
+    return buckets
+
+
+def _completed_by_hour(start: datetime) -> list[tuple]:
+    """(hour, completed, median s, p95 s) of the tasks completed since `start`."""
+    if connection.vendor == "postgresql":  # percentile_cont interpolates as `percentile`
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT date_trunc('hour', completed_at) AS hour, count(*),"
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY took),"
+                " percentile_cont(0.95) WITHIN GROUP (ORDER BY took)"
+                " FROM (SELECT completed_at, EXTRACT(EPOCH FROM completed_at"
+                "       - COALESCE(saved_at, created_at)) AS took"
+                "       FROM sync_colistask WHERE status = %s AND completed_at >= %s) AS done"
+                " GROUP BY hour", [Status.COMPLETED, start])
+            return [(hour, n, float(median), float(p95))
+                    for hour, n, median, p95 in cursor.fetchall()]
+    hours: dict[datetime, list[float]] = {}
     done = ColisTask.objects.filter(status=Status.COMPLETED, completed_at__gte=start)
     for saved, created, completed in done.values_list("saved_at", "created_at", "completed_at"):
-        bucket = buckets[min(23, int((completed - start).total_seconds() // 3600))]
-        bucket["completed"] += 1
-        bucket["seconds"].append((completed - (saved or created)).total_seconds())
-    for bucket in buckets:
-        seconds = bucket.pop("seconds")
-        bucket["median"] = percentile(seconds, 50)
-        bucket["p95"] = percentile(seconds, 95)
-    return buckets
+        hour = completed.replace(minute=0, second=0, microsecond=0)
+        hours.setdefault(hour, []).append((completed - (saved or created)).total_seconds())
+    return [(hour, len(took), percentile(took, 50), percentile(took, 95))
+            for hour, took in hours.items()]
 
 
 def search_tasks(query: str) -> QuerySet:
