@@ -71,17 +71,18 @@ def transition(task: ColisTask, to: str, *, by=None, message: str = "", stamp: b
     return task
 
 
-def transition_many(tasks: list[ColisTask], steps: list[str], *, message: str = "",
+def transition_many(tasks: list[ColisTask], steps: list[str], *, by=None, message: str = "",
                     saved: list[str] = (), **fields) -> None:
     """Move each of `tasks` (rows the caller holds, in its transaction) through `steps`, as
     `transition` would one by one: one feed allocation, one INSERT of events, and one UPDATE
     (Django's bulk_update, a CASE per row and field, costs more than the rest of the job).
-    `fields` are set on every task; `saved` names fields the caller set on each already."""
+    `fields` are set on every task (an F() expression is written as such, and left on the
+    objects unevaluated); `saved` names fields the caller set on each already."""
     if not tasks:
         return
     now, events = timezone.now(), []
     for task in tasks:
-        events += [_apply(task, to, now, None, message, fields) for to in steps]
+        events += [_apply(task, to, now, by, message, fields) for to in steps]
     offset = changes.stamp_by_id(tasks)
     same = {name: getattr(tasks[0], name) for name in
             ("status", "current_step", "progress_percentage", "heartbeat_at", "updated_at")}

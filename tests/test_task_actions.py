@@ -109,3 +109,19 @@ def test_it_refuses_to_close_a_lot_with_active_tasks(alice, alice_api, colis_dat
                                     {"since": "2026-13-45T00:00:00Z"}])
 def test_it_never_fails_on_odd_task_filters(alice_api, params):
     assert alice_api.get("/api/v1/tasks/", params).status_code in (200, 400)
+
+
+def test_it_retries_in_bulk_by_chunks_each_with_one_job(alice_api, colis_data, charlie,
+                                                        redis_clean):
+    from sync import actions
+
+    ids = [make_task(alice_api, colis_data) for _ in range(3)]
+    ColisTask.objects.filter(task_id__in=ids).update(status=Status.FAILED_FINAL, retry_count=1)
+    ColisTask.objects.filter(task_id=ids[0]).update(retry_count=3)
+    assert actions.bulk_retry(ColisTask.objects.all(), charlie, chunk=2) == 3
+    tasks = ColisTask.objects.filter(task_id__in=ids).order_by("pk")
+    assert [t.status for t in tasks] == ["pending"] * 3
+    assert [t.retry_count for t in tasks] == [4, 2, 2]
+    assert len({t.rq_job_id for t in tasks}) == 2  # a job per chunk
+    assert all(t.events.last().by == charlie for t in tasks)
+    assert actions.bulk_retry(ColisTask.objects.all(), charlie) == 0  # nothing failed now
