@@ -85,7 +85,9 @@ def transition_many(tasks: list[ColisTask], steps: list[str], *, by=None, messag
         events += [_apply(task, to, now, by, message, fields) for to in steps]
     offset = changes.stamp_by_id(tasks)
     same = {name: getattr(tasks[0], name) for name in
-            ("status", "current_step", "progress_percentage", "heartbeat_at", "updated_at")}
+            ("status", "current_step", "heartbeat_at", "updated_at")}
+    if STEPS[steps[-1]][1] is not None:  # a failure keeps each task's own progress
+        same["progress_percentage"] = STEPS[steps[-1]][1]
     if steps[-1] in (S.COMPLETED, S.FAILED_FINAL, S.CANCELLED):
         same["completed_at"] = now
     if S.PROCESSING in steps:
