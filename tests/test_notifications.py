@@ -24,6 +24,7 @@ def test_it_sends_each_event_at_most_once(colis, settings, caplog):
     with caplog.at_level("INFO", logger="colis.notifications"):
         assert notify(colis.pk, "colis_registered") == "sent"
         assert notify(colis.pk, "colis_registered") == "skipped"
+        assert notify(colis.pk + 1, "colis_registered") == "no colis"
     assert sum(colis.numero_suivi in r.message for r in caplog.records) == 1
     row = Notification.objects.get()
     assert row.status == "sent" and row.attempts == 1

@@ -14,9 +14,8 @@ log = logging.getLogger(__name__)
 
 def notify(colis_id: int, event: str) -> str:
     """Tell the client about `event` on a colis, at most once per (colis, event)."""
-    if not Colis.objects.filter(pk=colis_id).exists():
-        return "no colis"
-    return "sent" if notify_many([colis_id], event)["sent"] else "skipped"
+    done = notify_many([colis_id], event)
+    return "no colis" if done["missing"] else "sent" if done["sent"] else "skipped"
 
 
 def notify_many(colis_ids: list[int], event: str) -> dict:
@@ -52,4 +51,5 @@ def notify_many(colis_ids: list[int], event: str) -> dict:
                                                     sent_at=timezone.now(), error="")
     if failed is not None:
         raise failed  # RQ retries it on its own queue; the colis tasks are already complete
-    return {"sent": len(sent), "skipped": len(colis) - len(rows)}
+    return {"sent": len(sent), "skipped": len(colis) - len(rows),
+            "missing": len(set(colis_ids) - set(colis))}
