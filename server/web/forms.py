@@ -58,9 +58,10 @@ class ClientField(forms.CharField):
         text = super().to_python(value).strip()
         if not text:
             return None
-        number = re.search(r"#(\d+)\)?$", text) or re.fullmatch(r"(\d{1,18})", text)
-        if number and Client.objects.filter(pk=int(number.group(1))).exists():
-            return int(number.group(1))
+        tagged = re.search(r"#(\d+)\)?$", text)
+        pk = services.row_id(tagged.group(1) if tagged else text)
+        if pk is not None and Client.objects.filter(pk=pk).exists():
+            return pk
         words = Q()
         for word in text.split():
             words &= (Q(nom__icontains=word) | Q(prenom__icontains=word)
