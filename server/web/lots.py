@@ -4,6 +4,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,13 +22,25 @@ from .access import login, registrar
 from .forms import OpenLotForm
 from .labels import qr_svg
 
+LOTS_PER_PAGE = 50  # open lots on /lots/
+COLIS_PER_PAGE = 100  # colis on a lot's page
+TASKS_PER_PAGE = 100  # tasks with their history on a lot's page
+LABELS_PER_PAGE = 100  # labels on a sheet, printed a page at a time
+
+
+def _page(request, rows, param: str, per_page: int) -> Page:
+    """Page `?<param>=N` of `rows` (the first for a missing or bad number, the last past it)."""
+    return Paginator(rows, per_page).get_page(request.GET.get(param))
+
 
 @login
 def lot_list(request):
-    open_lots = queries.lot_rows(Lot.objects.filter(statut=Lot.Statut.OUVERT))
-    recent = queries.lot_rows(Lot.objects.exclude(statut=Lot.Statut.OUVERT))[:20]
+    lots = Lot.objects.order_by("-created_at", "-pk")
+    open_lots = _page(request, lots.filter(statut=Lot.Statut.OUVERT), "p", LOTS_PER_PAGE)
+    open_lots.object_list = queries.lot_rows(open_lots.object_list)
+    recent = queries.lot_rows(lots.exclude(statut=Lot.Statut.OUVERT)[:20])
     return render(request, "web/lots.html", {
-        "open_lots": open_lots.select_related("agent_createur"), "recent": recent,
+        "open_lots": open_lots, "recent": recent,
         "form": OpenLotForm() if request.user.can_register_colis else None})
 
 
@@ -45,13 +58,15 @@ def lot_open(request):
 
 @login
 def lot_detail(request, lot_id):
-    lot = get_object_or_404(Lot, pk=lot_id)
+    """The lot's totals over all its colis; its colis and its tasks a page at a time."""
+    lot = queries.lot_rows([get_object_or_404(Lot, pk=lot_id)])[0]
     events = Prefetch("events", queryset=TaskEvent.objects.select_related("by"))
-    tasks = tasks_for(request.user).filter(lot=lot).prefetch_related(events)
+    tasks = (tasks_for(request.user).filter(lot=lot).select_related("initiated_by")
+             .prefetch_related(events).order_by("-created_at", "-pk"))
     return render(request, "web/lot_detail.html", {
-        "lot": lot, "totals": queries.lot_totals(lot), "colis": queries.colis_for_lot(lot),
-        "tasks": tasks.select_related("initiated_by")[:200],
-        "n_active": queries.active_task_count(lot)})
+        "lot": lot,
+        "colis": _page(request, queries.colis_for_lot(lot), "p_colis", COLIS_PER_PAGE),
+        "tasks": _page(request, tasks, "p_tasks", TASKS_PER_PAGE)})
 
 
 def _may_close(user) -> bool:
@@ -92,7 +107,7 @@ def manifest(request, lot_id):
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(MANIFEST_HEADER)
-    for colis in queries.colis_for_lot(lot):
+    for colis in queries.colis_for_lot(lot).iterator(chunk_size=2000):
         writer.writerow([
             colis.numero_suivi, str(colis.client), colis.poids,
             f"{colis.longueur} × {colis.largeur} × {colis.hauteur}",
@@ -101,9 +116,9 @@ def manifest(request, lot_id):
     return response
 
 
-def _labels(request, colis: list[Colis]):
+def _labels(request, colis, page: Page | None = None):
     return render(request, "web/labels.html", {
-        "labels": [(c, qr_svg(c.numero_suivi)) for c in colis]})
+        "labels": [(c, qr_svg(c.numero_suivi)) for c in colis], "page": page})
 
 
 @login
@@ -114,5 +129,8 @@ def colis_label(request, colis_id):
 
 @login
 def lot_labels(request, lot_id):
+    """A sheet of LABELS_PER_PAGE labels: a lot of thousands prints page after page."""
     lot = get_object_or_404(Lot, pk=lot_id)
-    return _labels(request, list(queries.colis_for_lot(lot).select_related("lot")))
+    page = _page(request, queries.colis_for_lot(lot).select_related("lot"), "p",
+                 LABELS_PER_PAGE)
+    return _labels(request, page.object_list, page)

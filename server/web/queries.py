@@ -2,14 +2,15 @@
 
 import math
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import mean
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from server.accounts.models import Device, User
@@ -53,20 +54,25 @@ def board_counts(tasks: QuerySet, now: datetime | None = None) -> dict:
     return counts
 
 
-def lot_rows(lots: QuerySet) -> QuerySet:
-    """Lots with their colis count, total weight, total price and active task count."""
-    # The task count is a subquery: a second join would multiply the sums.
-    active = (ColisTask.objects.filter(lot=OuterRef("pk"), status__in=ACTIVE)
-              .order_by().values("lot").annotate(n=Count("pk")).values("n"))
-    return lots.annotate(
-        n_colis=Count("colis"), total_poids=Sum("colis__poids"),
-        total_prix=Sum("colis__prix_calcule"),
-        n_active=Coalesce(Subquery(active, output_field=IntegerField()), 0))
+def lot_rows(lots: Iterable[Lot]) -> list[Lot]:
+    """`lots` with their colis count, total weight, total price and active task count.
 
-
-def lot_totals(lot: Lot) -> dict:
-    return lot.colis.aggregate(n_colis=Count("pk"), total_poids=Sum("poids"),
-                               total_prix=Sum("prix_calcule"))
+    Two grouped queries for all of them, whatever their size: colis totals per lot, then
+    active tasks per lot. One query joining both would multiply the sums, and a task
+    subquery in its GROUP BY ran once per colis row (quadratic in a lot's size).
+    """
+    lots = list(lots)
+    ids = [lot.pk for lot in lots]
+    totals = {row["lot"]: row for row in Colis.objects.filter(lot__in=ids).order_by()
+              .values("lot").annotate(n=Count("pk"), poids=Sum("poids"),
+                                      prix=Sum("prix_calcule"))}
+    active = dict(ColisTask.objects.filter(lot__in=ids, status__in=ACTIVE).order_by()
+                  .values("lot").annotate(n=Count("pk")).values_list("lot", "n"))
+    for lot in lots:
+        row = totals.get(lot.pk, {})
+        lot.n_colis, lot.n_active = row.get("n", 0), active.get(lot.pk, 0)
+        lot.total_poids, lot.total_prix = row.get("poids"), row.get("prix")
+    return lots
 
 
 def active_task_count(lot: Lot) -> int:
@@ -207,4 +213,5 @@ def _client_ids(query: str) -> list[int]:
 
 
 def colis_for_lot(lot: Lot) -> QuerySet:
-    return Colis.objects.filter(lot=lot).select_related("client").order_by("created_at")
+    """The lot's colis in the order they were registered (the pk breaks ties: pages are stable)."""
+    return Colis.objects.filter(lot=lot).select_related("client").order_by("created_at", "pk")
