@@ -26,12 +26,13 @@ from rq.job import Job, JobStatus
 
 from server.cargo.models import Colis
 
-from . import changes, images
-from .enqueue import queue
+from . import changes, enqueue, images
+from .enqueue import attach_on_commit
 from .images import PhotoRejected
 from .models import ColisTask, Upload
 
-__all__ = ["PhotoRejected", "attach_photo", "photo_fields_for", "sweep_uploads"]
+__all__ = ["PhotoRejected", "attach_on_commit", "attach_photo", "photo_fields_for",
+           "sweep_uploads"]
 
 log = logging.getLogger(__name__)
 P = Colis.Photo
@@ -127,28 +128,6 @@ def _finish(colis_id: int, fields: dict) -> None:
             task.save(update_fields=["change_seq", "updated_at"])
 
 
-def attach_on_commit(photo_id: str) -> None:
-    transaction.on_commit(lambda: enqueue_attach(photo_id))
-
-
-def enqueue_attach(photo_id: str) -> None:
-    if not settings.COLIS_ASYNC:
-        try:
-            attach_photo(photo_id)
-        except Exception:  # noqa: BLE001 - the upload is saved; the sweeper tries again
-            log.exception("attach_photo %s failed", photo_id)
-        return
-    try:
-        queue("colis").enqueue(attach_photo, photo_id, job_id=attach_job_id(photo_id),
-                                             result_ttl=600, failure_ttl=86400)
-    except RedisError:
-        log.warning("Redis unreachable: photo %s waits for the sweeper", photo_id)
-
-
-def attach_job_id(photo_id: str) -> str:
-    return f"attach-{photo_id}"
-
-
 def sweep_uploads(now=None) -> dict:
     """Sweeper duty: drop expired or used uploads; re-enqueue photos left waiting."""
     now = now or timezone.now()
@@ -187,14 +166,14 @@ def _requeue_waiting(now) -> int:
     if settings.COLIS_ASYNC and photo_ids:
         photo_ids -= _live(photo_ids)
     for photo_id in photo_ids:
-        enqueue_attach(photo_id)
+        enqueue.enqueue_attach(photo_id)
     return len(photo_ids)
 
 
 def _live(photo_ids: set[str]) -> set[str]:
     """Photos whose attach job is already waiting or running: not enqueued twice."""
     ids = sorted(photo_ids)
-    jobs = Job.fetch_many([attach_job_id(p) for p in ids],
-                          connection=queue("colis").connection)
+    jobs = Job.fetch_many([enqueue.attach_job_id(p) for p in ids],
+                          connection=enqueue.queue("colis").connection)
     return {p for p, job in zip(ids, jobs, strict=True)
             if job is not None and job.get_status() in LIVE_JOB}

@@ -15,7 +15,7 @@ from rq.job import Job
 
 from server.cargo import services
 from server.cargo.models import Colis
-from sync import photos
+from sync import enqueue, photos
 from sync.models import ColisTask, Upload
 from sync.photos import PhotoRejected, attach_photo, photo_fields_for, sweep_uploads
 
@@ -256,7 +256,7 @@ def test_it_keeps_unclaimed_uploads_for_a_week(alice, colis_data, inline_jobs, m
         upload = make_upload(alice, photo_id)
         Upload.objects.filter(pk=upload.pk).update(
             completed_at=timezone.now() - photos.UNCLAIMED_KEEP - timedelta(hours=1))
-    monkeypatch.setattr(photos, "enqueue_attach", lambda photo_id: None)
+    monkeypatch.setattr(enqueue, "enqueue_attach", lambda photo_id: None)
     assert sweep_uploads()["uploads_used"] == 1
     assert list(Upload.objects.values_list("photo_id", flat=True)) == [waiting]
 

@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,8 +23,6 @@ def notify_many(colis_ids: list[int], event: str) -> dict:
     """`notify` for many colis: their rows made and claimed with one statement each, then
     each message sent. A failure is kept on its row and raised once the others went out: RQ
     retries the job, and the rows sent already are skipped then (at most once per row)."""
-    from django.conf import settings
-
     colis = Colis.objects.select_related("client", "lot").in_bulk(colis_ids)
     channels = ",".join(settings.NOTIFY_CHANNELS)
     Notification.objects.bulk_create([Notification(colis_id=pk, event=event, channel=channels)
