@@ -6,13 +6,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server import inputs
 from server.accounts.permissions import CanRegisterColis
 from server.cargo import services
+from server.parsers import JSONParser, TooDeep
 
 from . import actions, changes, health
 from . import serializers as shapes
@@ -42,12 +43,13 @@ class SyncBatchView(APIView):
                    responses={200: shapes.BatchResultSerializer, 400: shapes.DetailSerializer,
                               413: shapes.DetailSerializer})
     def post(self, request):
-        if int(request.META.get("CONTENT_LENGTH") or 0) > settings.SYNC_MAX_BODY:
+        if _content_length(request) > settings.SYNC_MAX_BODY:
             return _too_large(f"Corps de requête trop grand (max {settings.SYNC_MAX_BODY} octets).")
         try:
             body = request.data
-        except ParseError:
-            return Response({"detail": "JSON invalide."}, status=status.HTTP_400_BAD_REQUEST)
+        except ParseError as exc:
+            detail = exc.detail if isinstance(exc, TooDeep) else "JSON invalide."
+            return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
             return Response({"detail": 'Un objet {"items": [...]} est attendu.'},
@@ -57,6 +59,11 @@ class SyncBatchView(APIView):
         _report_outbox(request, body.get("device"))
         results = ingest_batch(request.user, getattr(request, "device", None), items)
         return Response({"items": _answers(results)})
+
+
+def _content_length(request) -> int:
+    raw = request.META.get("CONTENT_LENGTH") or "0"
+    return int(raw) if raw.isascii() and raw.isdigit() else 0
 
 
 def _answers(results) -> list[dict]:
@@ -112,7 +119,7 @@ class TaskList(ListAPIView):
             rows = rows.filter(status=value)
         if params.get("active") == "1":
             rows = rows.filter(status__in=ACTIVE)
-        if (lot_id := services.row_id(params.get("lot"))) is not None:
+        if (lot_id := inputs.row_id(params.get("lot"))) is not None:
             rows = rows.filter(lot_id=lot_id)
         if (value := params.get("since")) and (since := parse_aware(value)):
             rows = rows.filter(updated_at__gt=since)

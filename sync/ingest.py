@@ -7,21 +7,27 @@ invalid (field errors). One bad item never loses the others.
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from server import inputs
 from server.cargo import services
 from server.cargo.models import Client, Colis, Lot
 
 from . import changes, enqueue
 from .models import ColisTask, Status, TaskEvent
 
+log = logging.getLogger(__name__)
 OPS = ("create", "update", "open_lot")
+# The answer for an item the server failed on for no fault of its data (a bug): the agent
+# can correct, export or cancel it, and the rest of the batch goes through.
+SERVER_REFUSED = "Le serveur refuse cet élément."
 
 
 @dataclass
@@ -46,6 +52,13 @@ def payload_hash(op: str, data) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _unstorable_errors(item: dict) -> dict:
+    """Field errors for text the database could not store, anywhere in the item's data
+    (the data is kept whole as JSON, so even an unknown key would fail the insert)."""
+    return {key: ["Caractère invalide (caractère nul ou non Unicode)."]
+            for key in inputs.unstorable_keys(item["data"])}
+
+
 def _shape_errors(item) -> tuple[str, dict]:
     """The item's op_id as text and the errors of its envelope (not of its data)."""
     if not isinstance(item, dict):
@@ -55,7 +68,7 @@ def _shape_errors(item) -> tuple[str, dict]:
     try:
         op_id = str(uuid.UUID(str(raw)))
     except (ValueError, TypeError, AttributeError):
-        op_id = raw if isinstance(raw, str) else ""
+        op_id = raw if isinstance(raw, str) and not inputs.unstorable(raw) else ""
         errors["op_id"] = ["Un UUID valide est requis."]
     if item.get("op") not in OPS:
         errors["op"] = [f"Choix invalide : {', '.join(OPS)}."]
@@ -63,6 +76,8 @@ def _shape_errors(item) -> tuple[str, dict]:
         errors["data"] = ["Un objet est attendu."]
     if item.get("saved_at") is not None and _saved_at(item) is None:
         errors["saved_at"] = ["Une date ISO 8601 avec fuseau est attendue."]
+    if not errors:
+        errors = _unstorable_errors(item)
     return op_id, errors
 
 
@@ -94,16 +109,16 @@ class Known:
     @classmethod
     def for_items(cls, items: list) -> "Known":
         datas = [i["data"] for i in items if isinstance(i, dict) and isinstance(i.get("data"), dict)]
-        client_ids = {services.row_id(d.get("client")) for d in datas} - {None}
-        lot_ids = {services.row_id(d.get("lot")) for d in datas} - {None}
+        client_ids = {inputs.row_id(d.get("client")) for d in datas} - {None}
+        lot_ids = {inputs.row_id(d.get("lot")) for d in datas} - {None}
         return cls(clients=Client.objects.in_bulk(client_ids),
                    lots=Lot.objects.in_bulk(lot_ids))
 
     def client(self, data: dict) -> Client | None:
-        return self.clients.get(services.row_id(data.get("client")))
+        return self.clients.get(inputs.row_id(data.get("client")))
 
     def lot(self, data: dict) -> Lot | None:
-        return self.lots.get(services.row_id(data.get("lot")))
+        return self.lots.get(inputs.row_id(data.get("lot")))
 
 
 def _resolve_lot(user, data: dict, known: Known) -> Lot | None:
@@ -141,8 +156,8 @@ def _check_create(user, data: dict, known: Known | None = None) -> dict:
 def _check_update(user, data: dict, known: Known | None = None) -> dict:
     errors = {}
     colis = None
-    colis_id = data.get("colis")
-    if not str(colis_id).isdigit():
+    colis_id = inputs.row_id(data.get("colis"))
+    if colis_id is None:
         errors["colis"] = ["Un identifiant de colis est requis."]
     else:
         colis = Colis.objects.filter(pk=colis_id).select_related("lot").first()
@@ -195,6 +210,11 @@ def _new_task(user, device, op_id: str, item: dict, digest: str, known: Known) -
         checked = check(user, data, known)
     except services.InvalidData as exc:
         return Result(op_id, "invalid", errors=exc.errors)
+    except DatabaseError:
+        raise
+    except Exception:  # noqa: BLE001 - a bug met by one item must not refuse its batch
+        log.exception("item %s: unexpected error while checking it", op_id)
+        return Result(op_id, "invalid", errors={"__all__": [SERVER_REFUSED]})
     task = ColisTask(op_id=op_id, operation=op, colis_data=data, payload_hash=digest,
                      lot=checked["lot"], colis=checked.get("colis"), initiated_by=user,
                      device=device, base_version=checked.get("base_version"),

@@ -31,6 +31,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
 
+from server import inputs
+
 from . import photos
 from .models import Upload
 
@@ -265,6 +267,8 @@ def _metadata(header: str) -> dict:
             raw[key] = base64.b64decode(encoded.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError) as exc:
             raise TusError(400, f"Upload-Metadata {key}: invalid base64 or UTF-8.") from exc
+        if inputs.unstorable(key) or inputs.unstorable(raw[key]):  # kept as JSON: no NUL
+            raise TusError(400, "Upload-Metadata: a NUL character cannot be stored.")
     result = {"raw": raw, "photo_id": _uuid(raw, "photo_id", required=True)}
     result["op_id"] = _uuid(raw, "op_id", required=False)
     return result

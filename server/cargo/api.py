@@ -4,6 +4,8 @@ from django.db.models import Q
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
+from server import inputs
+
 from .models import Client, Lot, Tariff
 
 
@@ -34,7 +36,7 @@ class ClientList(generics.ListAPIView):
 
     def get_queryset(self):
         rows = Client.objects.order_by("id")
-        if search := self.request.query_params.get("search", "").replace("\x00", ""):
+        if search := inputs.query_text(self.request.query_params.get("search")):
             rows = rows.filter(Q(nom__icontains=search) | Q(prenom__icontains=search)
                                | Q(telephone__icontains=search))
         if since := self.request.query_params.get("updated_since"):

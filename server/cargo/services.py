@@ -4,10 +4,12 @@ The sync job, the API, the admin and the pages all call these; no business
 rule lives in a serializer, a signal or a view.
 """
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+
+from server import inputs
 
 from . import numbering
 from .models import Client, Colis, Lot, Tariff, TypeLot
@@ -15,6 +17,12 @@ from .pricing import Quote, quote_with_tariff
 
 MAX_POIDS_KG = Decimal("2000")
 MAX_DIMENSION_CM = Decimal("600")
+MAX_DESCRIPTION = 2000
+# What a person can weigh and measure in a warehouse, in the columns' precision. The PWA's
+# form applies the same limits (pwa/js/limits.js; tests/test_pwa_limits.py keeps them equal).
+_SIZE = {"minimum": Decimal("0.1"), "maximum": MAX_DIMENSION_CM, "places": 1}
+MEASURES = {"poids": {"minimum": Decimal("0.01"), "maximum": MAX_POIDS_KG, "places": 3},
+            "longueur": _SIZE, "largeur": _SIZE, "hauteur": _SIZE}
 EDITABLE_FIELDS = ("client", "poids", "longueur", "largeur", "hauteur", "mode_paiement",
                    "description")
 
@@ -50,33 +58,18 @@ class VersionConflict(DomainError):
         super().__init__({"base_version": [f"version_conflict: current is {current.version}"]})
 
 
-def _decimal(errors: dict, data: dict, field: str, maximum: Decimal) -> Decimal | None:
-    value = data.get(field)
-    if value is None or value == "":
-        errors.setdefault(field, []).append("Ce champ est obligatoire.")
-        return None
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append("Un nombre valide est requis.")
-        return None
-    if not number.is_finite() or number <= 0:
-        errors.setdefault(field, []).append("Doit être strictement positif.")
-    elif number > maximum:
-        errors.setdefault(field, []).append(f"Doit être au plus {maximum}.")
+def _decimal(errors: dict, data: dict, field: str) -> Decimal | None:
+    number, problem = inputs.decimal_field(data.get(field), **MEASURES[field])
+    if problem:
+        errors.setdefault(field, []).append(problem)
     return number
-
-
-def row_id(value) -> int | None:
-    """`value` as a primary key the database can hold, else None (a larger one matches no row)."""
-    return int(value) if str(value).isdigit() and int(value) < 2**63 else None
 
 
 def _lookup(errors: dict, model, field: str, value):
     if value in (None, ""):
         errors.setdefault(field, []).append("Ce champ est obligatoire.")
         return None
-    pk = row_id(value)
+    pk = inputs.row_id(value)
     obj = model.objects.filter(pk=pk).first() if pk is not None else None
     if obj is None:
         errors.setdefault(field, []).append(f"{field}_not_found")
@@ -99,10 +92,9 @@ def clean_colis(data: dict, *, lot: Lot | None = None, client: Client | None = N
         if lot is not None and not lot.is_open:
             errors.setdefault("lot", []).append("lot_closed")
         clean["lot"] = lot
-    for field, maximum in (("poids", MAX_POIDS_KG), ("longueur", MAX_DIMENSION_CM),
-                           ("largeur", MAX_DIMENSION_CM), ("hauteur", MAX_DIMENSION_CM)):
+    for field in MEASURES:
         if not partial or field in data:
-            clean[field] = _decimal(errors, data, field, maximum)
+            clean[field] = _decimal(errors, data, field)
     if not partial or "mode_paiement" in data:
         mode = data.get("mode_paiement") or Colis.ModePaiement.NON_PAYE
         if mode not in Colis.ModePaiement.values:
@@ -110,9 +102,9 @@ def clean_colis(data: dict, *, lot: Lot | None = None, client: Client | None = N
         clean["mode_paiement"] = mode
     if "description" in data or not partial:
         description = data.get("description") or ""
-        if not isinstance(description, str) or len(description) > 2000:
-            errors.setdefault("description", []).append("Texte de 2000 caractères au plus.")
-        clean["description"] = description if isinstance(description, str) else ""
+        if problem := inputs.text_problem(description, MAX_DESCRIPTION):
+            errors.setdefault("description", []).append(problem)
+        clean["description"] = description if not problem else ""
     if not partial:
         wanted = data.get("type_transport") or (lot.type_lot if lot else None)
         if wanted not in TypeLot.values:
@@ -188,13 +180,13 @@ def create_colis_many(items: list[tuple]) -> list:
     lot_ids = sorted({lot.pk for _, _, lot in items})
     lots = {row.pk: row for row in Lot.objects.select_for_update(no_key=True)
             .filter(pk__in=lot_ids).order_by("pk")}
-    clients = Client.objects.in_bulk({row_id(data.get("client")) for _, data, _ in items}
+    clients = Client.objects.in_bulk({inputs.row_id(data.get("client")) for _, data, _ in items}
                                      - {None})
     out: list = []
     for user, data, lot in items:
         try:
             out.append((user, clean_colis(data, lot=lots[lot.pk],
-                                          client=clients.get(row_id(data.get("client"))))))
+                                          client=clients.get(inputs.row_id(data.get("client"))))))
         except DomainError as exc:
             out.append(exc)
     valid = [row for row in out if not isinstance(row, DomainError)]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from server import inputs
 from server.cargo import services
 from server.cargo.models import Client, Lot
 from sync import actions, changes
@@ -42,9 +43,9 @@ def section_of(task: ColisTask, now) -> str | None:
 
 def with_clients(tasks: list[ColisTask]) -> list[ColisTask]:
     """Give each task a `client_name` (from its colis, else its payload) in one query."""
-    ids = {str(t.colis_data.get("client")) for t in tasks if isinstance(t.colis_data, dict)}
-    names = {str(c.pk): str(c) for c in Client.objects.filter(
-        pk__in=[i for i in ids if i.isdigit()])}
+    ids = {inputs.row_id(t.colis_data.get("client")) for t in tasks
+           if isinstance(t.colis_data, dict)} - {None}
+    names = {str(c.pk): str(c) for c in Client.objects.filter(pk__in=ids)}
     for task in tasks:
         task.client_name = names.get(str(task.colis_data.get("client")), "—")
     return tasks
@@ -97,7 +98,7 @@ def changes_json(request):
     tasks = tasks_for(request.user)
     rows, cursor, has_more = changes.feed(tasks, since, settings.CHANGES_PAGE)
     lot = request.GET.get("lot", "")
-    chosen = Lot.objects.filter(pk=lot) if lot.isdigit() else ()  # not every lot, each poll
+    chosen = Lot.objects.filter(pk=lot) if (lot := inputs.row_id(lot)) else ()  # not every lot
     filtered = BoardFilter(request.GET, lots=chosen).apply(tasks)
     shown = set(filtered.filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True))
     now = timezone.now()

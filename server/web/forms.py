@@ -6,7 +6,7 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from server.cargo import services
+from server import inputs
 from server.cargo.models import Client, Colis, Lot, TypeLot
 from sync.models import ColisTask, Status
 
@@ -59,7 +59,7 @@ class ClientField(forms.CharField):
         if not text:
             return None
         tagged = re.search(r"#(\d+)\)?$", text)
-        pk = services.row_id(tagged.group(1) if tagged else text)
+        pk = inputs.row_id(tagged.group(1) if tagged else text)
         if pk is not None and Client.objects.filter(pk=pk).exists():
             return pk
         words = Q()
@@ -91,7 +91,7 @@ class RetryForm(forms.Form):
 
     def __init__(self, task: ColisTask, *args, **kwargs):
         data = task.colis_data
-        current = Client.objects.filter(pk=services.row_id(data.get("client"))).first()
+        current = Client.objects.filter(pk=inputs.row_id(data.get("client"))).first()
         kwargs.setdefault("initial", {**data, "lot": task.lot_id,
                                       "client": client_label(current) if current else ""})
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from server import inputs
 from server.accounts.models import Device, User
 from server.cargo.models import Lot
 from sync import actions, health
@@ -53,10 +54,10 @@ def _selection(request):
     """The failed tasks a bulk retry names: ticked ones, or all of an agent or of a lot."""
     post = request.POST
     tasks = ColisTask.objects.all()
-    if post.get("agent", "").isdigit():
-        return tasks.filter(initiated_by_id=post["agent"])
-    if post.get("lot", "").isdigit():
-        return tasks.filter(lot_id=post["lot"])
+    if agent := inputs.row_id(post.get("agent")):
+        return tasks.filter(initiated_by_id=agent)
+    if lot := inputs.row_id(post.get("lot")):
+        return tasks.filter(lot_id=lot)
     ids = []
     for raw in post.getlist("task"):
         try:
@@ -87,7 +88,7 @@ def revoke(request, device_id):
 
 @supervisor
 def search(request):
-    query = request.GET.get("q", "")
+    query = inputs.query_text(request.GET.get("q", ""))
     events = Prefetch("events", queryset=TaskEvent.objects.select_related("by"))
     tasks = queries.search_tasks(query).prefetch_related(events).order_by("-created_at")[:50]
     return render(request, "web/search.html", {"q": query,
