@@ -190,6 +190,9 @@ function showQueue(main) {
     syncError: syncErrorText(sync.status.lastError),
     onRetry: (item) => act(() => sync.retryTask(item.task.task_id)),
     onCancel: (item) => act(() => sync.cancelTask(item.task.task_id)),
+    onDiscard: (item) => confirm(gettext('Annuler cet élément ? Il ne sera pas envoyé.'))
+      && act(() => outbox.dismiss(item.op_id)),
+    onResend: (item) => act(async () => { await outbox.resend(item.op_id); kickSync(); }),
     onCorrect: (item) => overlay((m) => showForm(m, { item, mode: 'correct', errors: item.errors })),
     onEdit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
     onResolve: (item) => overlay((m) => showConflict(m, item)),

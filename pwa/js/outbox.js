@@ -177,6 +177,31 @@ export function markAttempt(opIds) {
     last_attempt_at: now }));
 }
 
+/** Count a 500 answer against each item of the batch that got it; resolves to the items. */
+export function noteServerError(opIds) {
+  return db.updateItems(opIds, (item) => (item.state === 'queued'
+    ? { ...item, server_errors: (item.server_errors || 0) + 1 } : null));
+}
+
+/**
+ * The server failed on this item alone, again and again: mark it failed on the tablet
+ * (it can be corrected, sent again, exported or cancelled) so the others go through.
+ */
+export function refuse(opId) {
+  const now = new Date().toISOString();
+  return db.updateItems([opId], (item) => (item.state === 'queued'
+    ? { ...item, state: 'invalid', refused: true, errors: { __all__: ['server_refused'] }, updated_at: now }
+    : null));
+}
+
+/** Send an item the server refused once more, as it is (the server may have been mended). */
+export function resend(opId) {
+  const now = new Date().toISOString();
+  return db.updateItems([opId], (item) => (item.state === 'invalid' && item.refused
+    ? { ...item, state: 'queued', refused: false, server_errors: 0, errors: {}, updated_at: now }
+    : null));
+}
+
 /** Apply a single task answer (retry/cancel). */
 export function applyTask(task) {
   return applyTasks([task]);
@@ -185,7 +210,8 @@ export function applyTask(task) {
 /** Correct an item the server found invalid: new data, queued again under a new op_id. */
 export async function correct(item, data) {
   const fresh = { ...item, op_id: uuid(), data: { ...item.data, ...data }, state: 'queued',
-    errors: {}, task: null, attempts: 0, replaces: item.op_id, updated_at: new Date().toISOString() };
+    errors: {}, task: null, attempts: 0, server_errors: 0, refused: false, replaces: item.op_id,
+    updated_at: new Date().toISOString() };
   await db.transaction(['items', 'photos'], 'readwrite', async (s) => {
     s.items.delete(item.op_id);
     s.items.put(fresh);

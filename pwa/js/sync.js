@@ -9,7 +9,12 @@ import * as tus from './tus.js';
 
 export const SYNC_TAG = 'colis-sync';
 const REFERENCE_EVERY_MS = 5 * 60 * 1000;
-const limits = { maxItems: 50, maxBytes: 256 * 1024 };
+const MAX_ITEMS = 50;
+const limits = { maxItems: MAX_ITEMS, maxBytes: 256 * 1024 };
+// A batch that gets a 500 this many times is split in halves until the item the server
+// fails on is alone; alone, it is refused on the tablet and the others go through. Only
+// 500 counts: 502, 503 and 504 say the server is away, not that an item breaks it.
+const SPLIT_AFTER = 2;
 
 export class ServerError extends Error {
   constructor(status) { super(`server answered ${status}`); this.status = status; }
@@ -33,8 +38,9 @@ async function sendBatches(report) {
     const pending = outbox.unsent(items);
     const device = { outbox_pending: pending.length, oldest_pending_at: pending[0]?.created_at || null };
     await outbox.markAttempt(batch.map((i) => i.op_id));
-    const response = await expectOk(await api.request('/api/v1/sync/', { method: 'POST',
-      json: { items: batch, device } }));
+    const response = await api.request('/api/v1/sync/', { method: 'POST', json: { items: batch, device } });
+    if (response.status === 500 && await isolate(batch)) continue;
+    await expectOk(response);
     if (response.status === 413) {
       if (batch.length === 1) {
         await outbox.applyResults([{ op_id: batch[0].op_id, result: 'invalid',
@@ -50,6 +56,23 @@ async function sendBatches(report) {
     status.progress += batch.length;
     if (!changed.length) return;  // nothing moved: do not spin
   }
+}
+
+/**
+ * After a 500 for `batch`: true when the batch should be sent again split (or without the
+ * item now refused), false when it is not yet the second time (the cycle ends as for any 5xx).
+ */
+async function isolate(batch) {
+  const noted = await outbox.noteServerError(batch.map((i) => i.op_id));
+  if (noted.length < batch.length || noted.some((i) => i.server_errors < SPLIT_AFTER)) return false;
+  if (batch.length > 1) {
+    limits.maxItems = Math.max(1, Math.floor(batch.length / 2));
+    return true;
+  }
+  await outbox.refuse(batch[0].op_id);
+  limits.maxItems = MAX_ITEMS;
+  events.dispatchEvent(new CustomEvent('refused', { detail: batch[0].op_id }));
+  return true;
 }
 
 /** Pull task states for everything this device sent, from the stored cursor on. */

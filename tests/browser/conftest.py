@@ -65,8 +65,10 @@ def server(live_server, settings, tariffs, alice):
 
 @pytest.fixture
 def context(browser):
+    # bypass_csp: playwright's wait_for_function(string) evaluates code, which the pages'
+    # Content-Security-Policy forbids; tests/browser/test_csp.py checks the policy itself.
     ctx = browser.new_context(viewport={"width": 1024, "height": 900}, accept_downloads=True,
-                              locale="fr-FR")
+                              locale="fr-FR", bypass_csp=True)
     config = json.dumps(json.dumps(FAST_SYNC))
     ctx.add_init_script(f"localStorage.setItem('colis.config', {config});")
     yield ctx

@@ -2,6 +2,7 @@
 // description, photo, and the live price estimate. Render and local state only;
 // saving is the caller's `onSave`.
 
+import { measureProblem, textProblem } from '../limits.js';
 import { estimate } from '../pricing.js';
 import { bytes, fmt, gettext, number } from '../i18n.js';
 import { h, mount } from './dom.js';
@@ -133,9 +134,13 @@ export function renderForm(root, ctx) {
     const found = {};
     if (!v.lot_key && mode === 'new') found.lot = [gettext('Choisir un lot.')];
     if (!v.client) found.client = [gettext('Choisir un client.')];
+    const say = ([message, params]) => [fmt(gettext(message), params)];
     for (const n of NUMBERS) {
-      if (!(Number(v[n]) > 0) || !/^\d+(\.\d+)?$/.test(v[n])) found[n] = [gettext('Un nombre positif est requis.')];
+      const problem = measureProblem(n, v[n]);
+      if (problem) found[n] = say(problem);
     }
+    const problem = textProblem(v.description);
+    if (problem) found.description = say(problem);
     return found;
   }
   function showErrors(found) {

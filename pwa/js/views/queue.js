@@ -4,9 +4,11 @@
 import { bytes, dateTime, fmt, gettext, number } from '../i18n.js';
 import { bucket } from '../outbox.js';
 import { h, mount } from './dom.js';
-import { bucketLabel, fieldLabel, photoLabel, typeLabel } from './labels.js';
+import { bucketLabel, errorText, fieldLabel, photoLabel, typeLabel } from './labels.js';
 
 const ORDER = ['device', 'sent', 'processing', 'completed', 'failed', 'cancelled'];
+// Listed in this order: what needs the agent first.
+const LIST_ORDER = ['failed', 'device', 'sent', 'processing', 'completed', 'cancelled'];
 
 function title(item) {
   const labels = item.labels || {};
@@ -36,7 +38,7 @@ function errorList(errors) {
   const entries = Object.entries(errors || {}).filter(([k]) => k !== 'current');
   if (!entries.length) return null;
   return h('ul', { class: 'errors' }, entries.map(([field, messages]) => h('li', {},
-    `${fieldLabel(field)} : ${[].concat(messages).map(String).join(' ')}`)));
+    `${fieldLabel(field)} : ${[].concat(messages).map(errorText).join(' ')}`)));
 }
 
 function isVersionConflict(item) {
@@ -48,7 +50,13 @@ function actions(item, ctx) {
     dataset: { action: label }, onclick: () => fn(item) }, label);
   const out = [];
   if (isVersionConflict(item)) out.push(b(gettext('Résoudre le conflit'), ctx.onResolve, 'primary'));
-  else if (item.state === 'invalid') out.push(b(gettext('Corriger'), ctx.onCorrect, 'primary'));
+  else if (item.state === 'invalid') {
+    out.push(b(gettext('Corriger'), ctx.onCorrect, 'primary'));
+    if (item.refused) out.push(b(gettext('Renvoyer tel quel'), ctx.onResend));
+  }
+  if (['invalid', 'conflict'].includes(item.state) && !item.task) {
+    out.push(b(gettext('Annuler'), ctx.onDiscard, 'danger'));
+  }
   else if (['failed', 'failed_final'].includes(item.state)) {
     out.push(b(gettext('Réessayer'), ctx.onRetry, 'primary'));
     if (item.op !== 'open_lot') out.push(b(gettext('Corriger et réessayer'), ctx.onCorrect));
@@ -86,7 +94,7 @@ function row(item, ctx) {
 /** Render the queue screen. */
 export function renderQueue(root, ctx) {
   const { items, counts } = ctx;
-  const sorted = [...items].sort((a, b) => ORDER.indexOf(bucket(a)) - ORDER.indexOf(bucket(b))
+  const sorted = [...items].sort((a, b) => LIST_ORDER.indexOf(bucket(a)) - LIST_ORDER.indexOf(bucket(b))
     || b.created_at.localeCompare(a.created_at));
   mount(root, h('section', { class: 'card queue' },
     h('h1', {}, gettext("File d'attente")),
