@@ -188,6 +188,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(SYNC_MAX_BODY, 2621440) + 1024
 CHANGES_PAGE = envint("CHANGES_PAGE", 200)
 RETRY_BACKOFF = [int(s) for s in envlist("RETRY_BACKOFF", "30,120,600")]  # seconds
 TASK_STUCK_AFTER = envint("TASK_STUCK_AFTER", 180)  # no heartbeat for this long: worker died
+PHOTO_MAX_ATTEMPTS = envint("PHOTO_MAX_ATTEMPTS", 3)  # claims of a photo before the sweeper gives up
 PENDING_GRACE = envint("PENDING_GRACE", 30)  # pending this long with no job: re-enqueue
 SWEEP_INTERVAL = envint("SWEEP_INTERVAL", 10)
 ALERT_FAILED_FINAL = envint("ALERT_FAILED_FINAL", 10)

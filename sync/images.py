@@ -1,8 +1,9 @@
 """Photo processing with Pillow: checked, turned upright, stripped, resized. No Django here.
 
 Every bad input (not an image, an unsupported format, a truncated file, zero bytes, a
-decompression bomb) raises PhotoRejected with a French message for the agent; nothing
-else escapes for bad input, so a worker never crashes on a photo.
+decompression bomb, metadata Pillow chokes on) raises PhotoRejected with a code that the
+pages and the PWA render in the viewer's language; nothing else escapes for bad input, so
+a worker never crashes on a photo. Only MemoryError passes through (see `process`).
 """
 
 import io
@@ -25,12 +26,20 @@ THUMB_SIZE = 320
 QUALITY = 80
 
 
-class PhotoRejected(Exception):
-    """A photo refused for what it is; `message` is French, for the agent."""
+# The codes a photo can be refused with, stored in Colis.photo_error (rendered by
+# server/web/templatetags/photo_errors.py and pwa/js/codes.js).
+EMPTY = "photo_empty"  # zero bytes
+NOT_IMAGE = "photo_not_image"  # not one of FORMATS
+UNREADABLE = "photo_unreadable"  # truncated, corrupt, or metadata Pillow cannot handle
+TOO_BIG = "photo_too_big"  # more than MAX_PIXELS
 
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+
+class PhotoRejected(Exception):
+    """A photo refused for what it is; `code` says why (one of the codes above)."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(code)
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ class Processed:
 def process(data: bytes) -> Processed:
     """Check and convert a photo's bytes into a clean JPEG and its thumbnail."""
     if not data:
-        raise PhotoRejected("Le fichier photo est vide (0 octet).")
+        raise PhotoRejected(EMPTY)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that: refuse those too.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -52,10 +61,16 @@ def process(data: bytes) -> Processed:
         except PhotoRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise _too_big() from exc
-        except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
-                KeyError, MemoryError) as exc:  # what Pillow raises on broken files
-            raise PhotoRejected("La photo est tronquée ou illisible : reprenez-la.") from exc
+            raise PhotoRejected(TOO_BIG) from exc
+        except MemoryError:
+            # Not the photo's fault: the pixels are bounded (MAX_PIXELS, checked on the
+            # header), so this worker was short of memory. The caller counts it as a failed
+            # attempt and the sweeper tries again, up to PHOTO_MAX_ATTEMPTS.
+            raise
+        except Exception as exc:  # noqa: BLE001 - Pillow raises more than it documents
+            # (struct.error, AttributeError, OverflowError… from odd EXIF); on these bytes
+            # any of it means a photo we cannot read.
+            raise PhotoRejected(UNREADABLE) from exc
 
 
 def _convert(data: bytes) -> Processed:
@@ -70,10 +85,9 @@ def _decode(data: bytes) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:
-        raise PhotoRejected(
-            "Ce fichier n'est pas une photo acceptée (JPEG, PNG, WebP ou HEIC).") from exc
+        raise PhotoRejected(NOT_IMAGE) from exc
     if img.width * img.height > MAX_PIXELS:  # checked on the header, before decoding
-        raise _too_big()
+        raise PhotoRejected(TOO_BIG)
     if img.format == "JPEG":
         img.draft("RGB", (IMAGE_SIZE, IMAGE_SIZE))  # decode at a reduced scale: faster
     img.load()
@@ -96,7 +110,3 @@ def _jpeg(img: Image.Image) -> bytes:
     img.save(buf, "JPEG", quality=QUALITY, optimize=True, progressive=True)
     return buf.getvalue()
 
-
-def _too_big() -> PhotoRejected:
-    return PhotoRejected(
-        f"La photo est trop grande (plus de {MAX_PIXELS // 1_000_000} mégapixels).")

@@ -18,7 +18,7 @@ from server.cargo import services
 
 from . import enqueue, states
 from .models import ColisTask, Status, colis_to_dict
-from .photos import PhotoRejected, photo_fields_for
+from .photos import photo_fields_for
 
 log = logging.getLogger(__name__)
 S = Status
@@ -143,8 +143,6 @@ def _run(task: ColisTask) -> str:
         code = "lot_closed" if "lot_closed" in exc.errors.get("lot", []) else exc.code
         return _fail(task_id, final=True, code=code,
                      message=MESSAGES.get(code, MESSAGES["invalid"]), errors=exc.errors)
-    except PhotoRejected as exc:
-        return _fail(task_id, final=True, code="photo_rejected", message=exc.message)
     except (DatabaseError, OSError) as exc:
         log.warning("task %s: transient error %r", task_id, exc)
         return _fail(task_id, final=False, code="transient", message=str(exc)[:500])
@@ -154,7 +152,8 @@ def _run(task: ColisTask) -> str:
 
 
 def _create(task: ColisTask) -> None:
-    """Without a photo: one transaction after the claim. With one: the photo step first."""
+    """Without a photo: one transaction after the claim. With one: the photo step first,
+    whose outcome (ready, failed, awaiting) is the photo's alone: the colis is made."""
     photo: dict = {}
     status = S.PROCESSING
     if task.photo_id:

@@ -8,6 +8,12 @@ The photo travels on its own (sync/tus.py) and is named by the device's `photo_i
 - Both at once (the upload completes while the colis is still uncommitted):
   `sweep_uploads` re-enqueues `attach_photo` for awaiting colis whose upload is complete.
 
+A photo never fails its colis, in either order: a bad photo ends as photo "failed" with a
+code in `photo_error` (images.py's codes, MISSING, GAVE_UP), and the colis is made all the
+same. Anything else that goes wrong on the way (storage unreachable, a worker short of
+memory or killed) leaves the photo awaiting for the sweeper, which sends it round again
+until it has been claimed PHOTO_MAX_ATTEMPTS times, then fails it with GAVE_UP.
+
 Files are kept under names the server chooses, one image and one thumbnail per
 (owner, photo_id): processing the same photo again replaces them.
 """
@@ -19,7 +25,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
@@ -38,6 +44,9 @@ log = logging.getLogger(__name__)
 P = Colis.Photo
 # A finished upload no colis has claimed is kept this long (the device may send the colis late).
 UNCLAIMED_KEEP = timedelta(days=7)
+MISSING = "photo_missing"  # the upload's file is gone from the storage: send it again
+GAVE_UP = "photo_gave_up"  # PHOTO_MAX_ATTEMPTS attempts, none got to an answer
+HELD = Q(photo_status=P.PROCESSING)
 LIVE_JOB = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
 
@@ -53,12 +62,13 @@ def complete_upload(owner_id: int, photo_id) -> Upload | None:
 
 
 def store_photo(owner_id: int, photo_id, upload: Upload) -> dict:
-    """Process an upload and store the result: the colis fields to set. Raises PhotoRejected."""
+    """Process an upload and store the result: the colis fields to set. Raises PhotoRejected
+    for a bad photo; a storage error (or MemoryError) passes through."""
     try:
         with default_storage.open(upload.temp_name, "rb") as fh:
             data = fh.read(settings.TUS_MAX_SIZE + 1)
     except FileNotFoundError as exc:
-        raise PhotoRejected("La photo reçue est introuvable sur le serveur : renvoyez-la.") from exc
+        raise PhotoRejected(MISSING) from exc
     processed = images.process(data)
     image_name, thumb_name = image_names(owner_id, photo_id)
     return {"image": _replace(image_name, processed.image),
@@ -71,12 +81,29 @@ def _replace(name: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
+def attempt(owner_id: int, photo_id, upload: Upload) -> dict:
+    """One attempt at a photo: the fields it leaves. Never raises for the photo's sake."""
+    try:
+        return store_photo(owner_id, photo_id, upload)
+    except PhotoRejected as exc:  # the photo fails, the colis stays
+        return failed(exc.code)
+    except Exception:  # noqa: BLE001 - storage down, memory short: not the photo's fault,
+        # and never the colis' failure; the sweeper tries again, PHOTO_MAX_ATTEMPTS times.
+        log.exception("photo %s: attempt failed, left awaiting for the sweeper", photo_id)
+        return {"photo_status": P.AWAITING}
+
+
+def failed(code: str) -> dict:
+    return {"photo_status": P.FAILED, "photo_error": code}
+
+
 def photo_fields_for(task: ColisTask) -> dict:
-    """Photo fields for the colis a create task is about to make (see sync/jobs.py)."""
+    """Photo fields for the colis a create task is about to make (see sync/jobs.py): the
+    colis is made whatever becomes of its photo."""
     upload = complete_upload(task.initiated_by_id, task.photo_id)
     if upload is None:
         return {"photo_status": P.AWAITING}
-    return store_photo(task.initiated_by_id, task.photo_id, upload)
+    return {**attempt(task.initiated_by_id, task.photo_id, upload), "photo_attempts": 1}
 
 
 def attach_photo(photo_id: str) -> str:
@@ -93,39 +120,43 @@ def _attach(colis_id: int) -> str:
     upload = complete_upload(colis.created_by_id, colis.photo_id)
     if upload is None or not _claim(colis_id):
         return "not claimed"
-    try:
-        fields = store_photo(colis.created_by_id, colis.photo_id, upload)
-    except PhotoRejected as exc:  # the photo fails, the colis stays
-        fields = {"photo_status": P.FAILED, "photo_error": exc.message[:200]}
+    fields = attempt(colis.created_by_id, colis.photo_id, upload)
     _finish(colis_id, fields)
     return fields["photo_status"]
 
 
 def _claim(colis_id: int) -> bool:
-    """Move the colis to processing unless another run holds it (a stale hold is taken over)."""
+    """Move the colis to processing unless another run holds it (a stale hold is taken over).
+    Each claim counts an attempt: the sweeper gives up after PHOTO_MAX_ATTEMPTS."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.TASK_STUCK_AFTER)
-    claimable = Q(photo_status__in=[P.AWAITING, P.FAILED]) | Q(photo_status=P.PROCESSING,
-                                                              updated_at__lte=stale)
+    claimable = Q(photo_status__in=[P.AWAITING, P.FAILED]) | _stale_hold(now)
     return Colis.objects.filter(claimable, pk=colis_id).update(
-        photo_status=P.PROCESSING, updated_at=now) == 1
+        photo_status=P.PROCESSING, updated_at=now, photo_attempts=F("photo_attempts") + 1) == 1
 
 
-def _finish(colis_id: int, fields: dict) -> None:
-    """Save the photo fields and move the colis' tasks in the changes feed, in one commit."""
+def _stale_hold(now) -> Q:
+    """A processing photo whose run has said nothing for TASK_STUCK_AFTER: it died."""
+    return Q(photo_status=P.PROCESSING,
+             updated_at__lte=now - timedelta(seconds=settings.TASK_STUCK_AFTER))
+
+
+def _finish(colis_id: int, fields: dict, still: Q = HELD) -> bool:
+    """Save the photo fields and move the colis' tasks in the changes feed, in one commit,
+    if the colis still matches `still` under its row lock (else another run got there)."""
     with transaction.atomic():
         # Lock order as in sync/jobs.py (task, then colis, then the feed counter): no deadlock.
         tasks = list(ColisTask.objects.select_for_update(no_key=True).filter(colis_id=colis_id)
                      .order_by("pk"))
-        colis = Colis.objects.select_for_update(no_key=True).get(pk=colis_id)
-        if colis.photo_status != P.PROCESSING:
-            return  # another run finished first
+        colis = Colis.objects.select_for_update(no_key=True).filter(still, pk=colis_id).first()
+        if colis is None:
+            return False  # another run finished first
         for name, value in fields.items():
             setattr(colis, name, value)
         colis.save(update_fields=[*fields, "updated_at"])
         for task in tasks:
             changes.stamp(task)
             task.save(update_fields=["change_seq", "updated_at"])
+    return True
 
 
 def sweep_uploads(now=None) -> dict:
@@ -137,7 +168,8 @@ def sweep_uploads(now=None) -> dict:
         Exists(colis.filter(photo_status=P.READY))
         | Q(completed_at__lte=now - UNCLAIMED_KEEP)
         & ~Exists(colis.filter(photo_status__in=[P.AWAITING, P.PROCESSING])))
-    summary = {"uploads_expired": _delete_uploads(expired), "uploads_used": _delete_uploads(used)}
+    summary = {"uploads_expired": _delete_uploads(expired), "uploads_used": _delete_uploads(used),
+               "photos_given_up": _give_up(now)}
     try:
         summary["photos_requeued"] = _requeue_waiting(now)
     except RedisError as exc:
@@ -155,14 +187,25 @@ def _delete_uploads(queryset) -> int:
     return count
 
 
-def _requeue_waiting(now) -> int:
-    """Awaiting (or stuck processing) colis whose upload is complete get attach_photo again."""
-    stale = now - timedelta(seconds=settings.TASK_STUCK_AFTER)
+def _waiting(now):
+    """Awaiting (or stuck processing) colis whose upload is complete: work for attach_photo."""
     uploaded = Upload.objects.filter(owner=OuterRef("created_by"), photo_id=OuterRef("photo_id"),
                                      completed_at__isnull=False)
-    photo_ids = {str(p) for p in Colis.objects.filter(
-        Q(photo_status=P.AWAITING) | Q(photo_status=P.PROCESSING, updated_at__lte=stale),
-        Exists(uploaded)).values_list("photo_id", flat=True)[:1000]}
+    return Colis.objects.filter(Q(photo_status=P.AWAITING) | _stale_hold(now), Exists(uploaded))
+
+
+def _give_up(now) -> int:
+    """Waiting photos claimed PHOTO_MAX_ATTEMPTS times already fail with GAVE_UP."""
+    spent = Q(photo_attempts__gte=settings.PHOTO_MAX_ATTEMPTS)
+    still = spent & (Q(photo_status=P.AWAITING) | _stale_hold(now))  # checked again, locked
+    return sum(_finish(pk, failed(GAVE_UP), still)
+               for pk in _waiting(now).filter(spent).values_list("pk", flat=True)[:1000])
+
+
+def _requeue_waiting(now) -> int:
+    """Waiting photos with attempts left get attach_photo again."""
+    photo_ids = {str(p) for p in _waiting(now).filter(
+        photo_attempts__lt=settings.PHOTO_MAX_ATTEMPTS).values_list("photo_id", flat=True)[:1000]}
     if settings.COLIS_ASYNC and photo_ids:
         photo_ids -= _live(photo_ids)
     for photo_id in photo_ids:

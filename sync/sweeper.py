@@ -3,7 +3,9 @@
 - pending tasks with no live job (Redis restarted, enqueue failed) are enqueued again;
 - running tasks whose heartbeat stopped (worker killed) go back to pending;
 - failed_retry tasks whose time has come are sent round again;
-- expired temporary uploads are deleted;
+- expired temporary uploads are deleted; photos whose upload is complete but which wait
+  still (or whose run died) are attached again, and failed once PHOTO_MAX_ATTEMPTS claims
+  got nowhere (sync/photos.py);
 - an alert line is logged when failures or the oldest pending task pass a threshold.
 """
 

@@ -149,3 +149,32 @@ def test_it_runs_a_due_retry_from_the_database(alice_api, colis_data, tariffs, r
     assert sweep(grace=3600)["retried"] == 1
     run_burst()
     assert ColisTask.objects.get(task_id=task_id).status == Status.COMPLETED
+
+
+@pytest.mark.parametrize("photo_first", [True, False])
+def test_it_completes_the_colis_and_fails_only_a_photo_pillow_chokes_on(
+        alice, alice_api, colis_data, tariffs, redis_clean, photo_first):
+    """The photo's EXIF makes Pillow raise struct.error: in either order of arrival the colis
+    is made, the photo fails with its code, and no job fails or comes round again."""
+    import uuid
+
+    from sync import enqueue
+    from sync.photos import sweep_uploads
+    from tests.test_images import bad_exif_jpeg
+    from tests.test_photos import make_upload
+
+    photo_id = uuid.uuid4()
+    if photo_first:
+        make_upload(alice, photo_id, bad_exif_jpeg())
+    send(alice_api, [item(**colis_data, photo_id=str(photo_id))])
+    run_burst()
+    if not photo_first:
+        assert Colis.objects.get().photo_status == Colis.Photo.AWAITING
+        make_upload(alice, photo_id, bad_exif_jpeg())
+        enqueue.enqueue_attach(str(photo_id))  # as the upload's completion does
+        run_burst()
+    task = ColisTask.objects.select_related("colis").get()
+    assert task.status == Status.COMPLETED and task.error_code == ""
+    assert (task.colis.photo_status, task.colis.photo_error) == ("failed", "photo_unreadable")
+    assert enqueue.queue("colis").failed_job_registry.count == 0
+    assert sweep_uploads()["photos_requeued"] == 0  # nothing comes round again

@@ -17,10 +17,10 @@ from server.cargo import services
 from server.cargo.models import Colis
 from sync import enqueue, photos
 from sync.models import ColisTask, Upload
-from sync.photos import PhotoRejected, attach_photo, photo_fields_for, sweep_uploads
+from sync.photos import attach_photo, photo_fields_for, sweep_uploads
 
 from .conftest import item
-from .test_images import gps_exif, is_blue, is_red, jpeg_bytes, quadrants
+from .test_images import bad_exif_jpeg, gps_exif, is_blue, is_red, jpeg_bytes, quadrants
 from .test_tus import b64, create, patch
 
 urlpatterns = [path("api/v1/", include("sync.tus_urls")), path("", include("server.urls"))]
@@ -128,18 +128,39 @@ def test_it_fails_only_the_photo_when_a_late_photo_is_rejected(alice_api, colis_
     [again] = changed_since(alice_api, cursor)
     assert again["task_id"] == task["task_id"] and again["status"] == "completed"
     assert again["colis"]["photo"] == "failed"
-    assert "pas une photo" in again["colis"]["photo_error"]
+    assert again["colis"]["photo_error"] == "photo_not_image"
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_fails_the_task_when_an_early_photo_is_rejected(alice_api, colis_data, tariffs,
-                                                           inline_jobs):
+def test_it_fails_only_the_photo_when_an_early_photo_is_rejected(alice_api, colis_data, tariffs,
+                                                                 inline_jobs):
     photo_id = uuid.uuid4()
     upload_over_tus(alice_api, photo_id, PHOTO[: len(PHOTO) // 2])  # truncated JPEG
     task = sync_colis(alice_api, colis_data, photo_id)
-    assert task["status"] == "failed_final" and task["error_code"] == "photo_rejected"
-    assert "tronquée" in task["error_message"]
-    assert not Colis.objects.exists()
+    assert task["status"] == "completed" and task["colis"]["numero_suivi"]
+    assert task["colis"]["photo"] == "failed"
+    assert task["colis"]["photo_error"] == "photo_unreadable"
+
+
+@pytest.mark.parametrize("photo_first", [True, False])
+@pytest.mark.django_db(transaction=True)
+def test_it_ends_the_same_in_either_order_when_pillow_raises_struct_error(
+        alice_api, colis_data, tariffs, inline_jobs, photo_first):
+    """EXIF that makes exif_transpose raise struct.error (not a documented Pillow error)."""
+    photo_id = uuid.uuid4()
+    if photo_first:
+        upload_over_tus(alice_api, photo_id, bad_exif_jpeg())
+    sync_colis(alice_api, colis_data, photo_id)
+    if not photo_first:
+        upload_over_tus(alice_api, photo_id, bad_exif_jpeg())
+    [task] = alice_api.get("/api/v1/sync/changes").json()["items"]
+    assert task["status"] == "completed" and task["error_code"] == ""
+    assert task["colis"]["photo"] == "failed"
+    assert task["colis"]["photo_error"] == "photo_unreadable"
+    colis = Colis.objects.get()
+    assert (colis.photo_status, colis.photo_error, colis.photo_attempts) == (
+        A.FAILED, "photo_unreadable", 1)
+    assert sweep_uploads()["photos_requeued"] == 0  # nothing left for the sweeper
 
 
 # The functions the materialise job and the sweeper call.
@@ -171,12 +192,11 @@ def test_it_leaves_one_image_and_one_thumbnail_when_reprocessing(alice, colis_da
     assert files(media) == sorted([first["image"], first["thumbnail"]])
 
 
-def test_it_raises_photo_rejected_for_the_materialise_job(alice):
+def test_it_gives_failed_fields_for_a_rejected_photo(alice):
     photo_id = uuid.uuid4()
     make_upload(alice, photo_id, b"")
-    with pytest.raises(PhotoRejected) as exc:
-        photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id))
-    assert exc.value.message == "Le fichier photo est vide (0 octet)."
+    assert photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id)) == {
+        "photo_status": "failed", "photo_error": "photo_empty", "photo_attempts": 1}
 
 
 def test_it_attaches_once_and_moves_the_task_in_the_feed(alice, colis_data):
@@ -263,7 +283,7 @@ def test_it_keeps_unclaimed_uploads_for_a_week(alice, colis_data, inline_jobs, m
 
 def test_it_counts_nothing_when_there_is_nothing_to_sweep(db):
     assert sweep_uploads(timezone.now()) == {
-        "uploads_expired": 0, "uploads_used": 0, "photos_requeued": 0}
+        "uploads_expired": 0, "uploads_used": 0, "photos_given_up": 0, "photos_requeued": 0}
 
 
 
@@ -273,4 +293,98 @@ def test_it_fails_the_photo_when_its_upload_file_is_gone(alice, colis_data):
     default_storage.delete(make_upload(alice, photo_id).temp_name)
     assert attach_photo(str(photo_id)) == "failed"
     colis.refresh_from_db()
-    assert "introuvable" in colis.photo_error
+    assert colis.photo_error == "photo_missing"
+
+
+# Storage errors and the sweeper's bound: a photo ends, its colis never fails.
+
+def unreadable(upload: Upload, media) -> None:
+    """The upload's file becomes a directory: opening it for reading raises an OSError that
+    is not FileNotFoundError, as a storage that is down would."""
+    path = media / upload.temp_name
+    path.unlink()
+    path.mkdir()
+
+
+def test_it_leaves_the_photo_awaiting_when_the_storage_cannot_be_read(alice, colis_data, media):
+    photo_id = uuid.uuid4()
+    colis, task = make_colis(alice, colis_data, photo_id)
+    upload = make_upload(alice, photo_id)
+    unreadable(upload, media)
+    assert attach_photo(str(photo_id)) == "awaiting"
+    colis.refresh_from_db()
+    assert (colis.photo_status, colis.photo_attempts) == (A.AWAITING, 1)
+    (media / upload.temp_name).rmdir()  # the storage is back
+    default_storage.save(upload.temp_name, ContentFile(PHOTO))
+    assert attach_photo(str(photo_id)) == "ready"
+
+
+def test_it_makes_the_colis_when_an_early_photo_cannot_be_read(alice, colis_data, media):
+    photo_id = uuid.uuid4()
+    unreadable(make_upload(alice, photo_id), media)
+    assert photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id)) == {
+        "photo_status": "awaiting", "photo_attempts": 1}  # the sweeper will try again
+
+
+def test_it_leaves_the_photo_awaiting_when_the_storage_cannot_save(alice, colis_data, media):
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    make_upload(alice, photo_id)
+    media.joinpath("colis").write_bytes(b"")  # a file where the photos' folder goes
+    assert attach_photo(str(photo_id)) == "awaiting"
+    colis.refresh_from_db()
+    assert colis.photo_status == A.AWAITING and not colis.image
+
+
+def test_it_gives_up_on_a_photo_after_its_attempts(alice, colis_data, media, settings,
+                                                    inline_jobs):
+    settings.PHOTO_MAX_ATTEMPTS = 3
+    photo_id = uuid.uuid4()
+    colis, task = make_colis(alice, colis_data, photo_id)
+    unreadable(make_upload(alice, photo_id), media)
+    attach_photo(str(photo_id))  # the attempt the upload's completion queues
+    seen = []
+    for _ in range(4):
+        summary = sweep_uploads()
+        colis.refresh_from_db()
+        seen.append((summary["photos_requeued"], summary["photos_given_up"],
+                     colis.photo_attempts, colis.photo_status))
+    assert seen == [(1, 0, 2, A.AWAITING), (1, 0, 3, A.AWAITING), (0, 1, 3, A.FAILED),
+                    (0, 0, 3, A.FAILED)]
+    assert colis.photo_error == "photo_gave_up"
+    task.refresh_from_db()
+    assert task.change_seq > 0  # the device hears of it
+
+
+def test_it_gives_up_on_a_photo_whose_runs_keep_dying(alice, colis_data, settings, inline_jobs):
+    """A worker killed while it holds the photo (say, by the kernel, out of memory) leaves
+    it processing: taken over when stale, each time one more attempt, then given up."""
+    settings.PHOTO_MAX_ATTEMPTS = 2
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    make_upload(alice, photo_id)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.PROCESSING, photo_attempts=2,
+                                             updated_at=long_ago)
+    assert sweep_uploads()["photos_given_up"] == 1
+    colis.refresh_from_db()
+    assert (colis.photo_status, colis.photo_error) == (A.FAILED, "photo_gave_up")
+    # A hold that is not stale yet is left to its run, however many attempts it took.
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.PROCESSING, photo_attempts=5)
+    assert sweep_uploads()["photos_given_up"] == 0
+    Colis.objects.filter(pk=colis.pk).update(photo_attempts=1, updated_at=long_ago)
+    summary = sweep_uploads()  # an attempt left: taken over, and this time it works
+    colis.refresh_from_db()
+    assert summary["photos_requeued"] == 1 and colis.photo_status == A.READY
+    assert (colis.photo_attempts, colis.photo_error) == (2, "")
+
+
+def test_it_counts_one_attempt_per_claim(alice, colis_data):
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    make_upload(alice, photo_id, b"")
+    assert attach_photo(str(photo_id)) == "failed"
+    assert attach_photo(str(photo_id)) == "failed"  # a failed photo may be claimed again
+    colis.refresh_from_db()
+    assert (colis.photo_attempts, colis.photo_error) == (2, "photo_empty")
+

@@ -34,3 +34,21 @@ def test_it_leaves_running_tasks_with_a_fresh_heartbeat(alice_api, colis_data, r
     ColisTask.objects.update(status=Status.PROCESSING, heartbeat_at=timezone.now())
     assert sweep(grace=0)["stuck"] == 0
     assert ColisTask.objects.get().status == Status.PROCESSING
+
+
+def test_it_fails_a_photo_that_spent_its_attempts(alice, colis_data, redis_clean, settings,
+                                                  tmp_path):
+    import uuid
+
+    from server.cargo.models import Colis
+    from tests.test_photos import make_colis, make_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    make_upload(alice, photo_id)
+    Colis.objects.filter(pk=colis.pk).update(photo_attempts=settings.PHOTO_MAX_ATTEMPTS)
+    summary = sweep(grace=3600)
+    assert summary["photos_given_up"] == 1 and summary["photos_requeued"] == 0
+    colis.refresh_from_db()
+    assert (colis.photo_status, colis.photo_error) == ("failed", "photo_gave_up")

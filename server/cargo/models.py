@@ -131,7 +131,8 @@ class Colis(models.Model):
     thumbnail = models.ImageField(upload_to="colis/thumbs/", blank=True)
     photo_status = models.CharField(max_length=12, choices=Photo.choices, default=Photo.NONE)
     photo_id = models.UUIDField(null=True, blank=True, db_index=True)
-    photo_error = models.CharField(max_length=200, blank=True)
+    photo_error = models.CharField(max_length=200, blank=True)  # a code: see sync/photos.py
+    photo_attempts = models.PositiveSmallIntegerField(default=0)  # claims, bounded by the sweeper
     prix_calcule = models.DecimalField(_("prix calculé"), max_digits=12, decimal_places=2,
                                        null=True, blank=True)
     devise = models.CharField(max_length=3, default="XOF")
