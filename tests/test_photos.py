@@ -3,25 +3,28 @@
 import io
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import django_rq
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import include, path
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 from rq.job import Job
 
 from server.cargo import services
 from server.cargo.models import Colis
-from sync import enqueue, photos
+from server.web.templatetags.web_extras import PHOTO_ERRORS, photo_error_label
+from sync import enqueue, images, photos
 from sync.models import ColisTask, Upload
 from sync.photos import attach_photo, photo_fields_for, sweep_uploads
 
 from .conftest import item
 from .test_images import bad_exif_jpeg, gps_exif, is_blue, is_red, jpeg_bytes, quadrants
 from .test_tus import b64, create, patch
+from .web_helpers import web
 
 urlpatterns = [path("api/v1/", include("sync.tus_urls")), path("", include("server.urls"))]
 pytestmark = pytest.mark.urls(__name__)
@@ -388,3 +391,40 @@ def test_it_counts_one_attempt_per_claim(alice, colis_data):
     colis.refresh_from_db()
     assert (colis.photo_attempts, colis.photo_error) == (2, "photo_empty")
 
+
+# The codes, rendered where they are shown.
+
+PHOTO_CODES = ["photo_empty", "photo_not_image", "photo_unreadable", "photo_too_big",
+               "photo_missing", "photo_gave_up"]
+
+
+def test_it_knows_every_photo_code_in_the_pages_and_the_app():
+    assert sorted(PHOTO_CODES) == sorted([images.EMPTY, images.NOT_IMAGE, images.UNREADABLE,
+                                          images.TOO_BIG, photos.MISSING, photos.GAVE_UP])
+    assert sorted(PHOTO_ERRORS) == sorted(PHOTO_CODES)
+    codes_js = (Path(__file__).resolve().parent.parent / "pwa/js/codes.js").read_text()
+    with translation.override("fr"):
+        for code, sentence in PHOTO_ERRORS.items():  # the same French source on both sides
+            assert f"{code}: gettext(" in codes_js and str(sentence) in codes_js, code
+
+
+@pytest.mark.parametrize("lang, words", [("fr", "tronquée"), ("en", "truncated"),
+                                         ("zh-hans", "无法读取")])
+def test_it_renders_a_photo_code_in_the_viewers_language(lang, words):
+    with translation.override(lang):
+        assert words in photo_error_label("photo_unreadable")
+        for code in PHOTO_CODES:
+            assert photo_error_label(code) != code
+        assert photo_error_label("La photo d'avant") == "La photo d'avant"  # stored as it was
+
+
+@pytest.mark.parametrize("language, words", [("fr", "tronquée ou illisible"),
+                                             ("en", "truncated or unreadable"),
+                                             ("zh-hans", "照片不完整或无法读取")])
+def test_it_shows_a_failed_photos_reason_on_the_lot_page(alice, colis_data, cargo_lot, language,
+                                                         words):
+    colis, _ = make_colis(alice, colis_data, uuid.uuid4())
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.FAILED,
+                                             photo_error="photo_unreadable")
+    html = web(alice).get(f"/lots/{cargo_lot.pk}/", HTTP_ACCEPT_LANGUAGE=language)
+    assert words in html.content.decode() and "photo_unreadable" not in html.content.decode()

@@ -1,6 +1,7 @@
 // The queue screen: each item with its state, counts per state, the last
 // successful sync, and the actions on failed items.
 
+import { photoError } from '../codes.js';
 import { bytes, dateTime, fmt, gettext, number } from '../i18n.js';
 import { bucket } from '../outbox.js';
 import { h, mount } from './dom.js';
@@ -31,7 +32,8 @@ function photoLine(item, photo) {
   else if (photo.uploaded) text = server && server !== 'awaiting' ? photoLabel(server) : gettext('Photo envoyée');
   else if (photo.offset) text = fmt(gettext('Photo : envoi %(pct)s %'), { pct: Math.floor(100 * photo.offset / photo.size) });
   else text = fmt(gettext('Photo sur la tablette (%(size)s)'), { size: bytes(photo.size) });
-  return h('p', { class: 'photo-line muted' }, text);
+  const why = server === 'failed' && item.task?.colis?.photo_error;
+  return h('p', { class: 'photo-line muted' }, text, why ? ` : ${photoError(why)}` : null);
 }
 
 function errorList(errors) {

@@ -7,6 +7,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sync.models import Status
 
@@ -54,6 +55,25 @@ REASONS = {
 @register.filter
 def reason_label(code: str) -> str:
     return REASONS[code]() if code in REASONS else code
+
+
+# The codes of Colis.photo_error (sync/images.py, sync/photos.py), as pwa/js/codes.js has them.
+PHOTO_ERRORS = {
+    "photo_empty": gettext_lazy("Le fichier photo est vide (0 octet)."),
+    "photo_not_image": gettext_lazy(
+        "Ce fichier n'est pas une photo acceptée (JPEG, PNG, WebP ou HEIC)."),
+    "photo_unreadable": gettext_lazy("La photo est tronquée ou illisible : reprenez-la."),
+    "photo_too_big": gettext_lazy("La photo est trop grande (plus de 40 mégapixels)."),
+    "photo_missing": gettext_lazy("La photo reçue est introuvable sur le serveur : renvoyez-la."),
+    "photo_gave_up": gettext_lazy(
+        "La photo n'a pas pu être traitée après plusieurs essais : reprenez-la."),
+}
+
+
+@register.filter
+def photo_error_label(code: str) -> str:
+    """A photo's error code in the viewer's language; an unknown one as it is stored."""
+    return str(PHOTO_ERRORS.get(code, code))
 
 
 @register.simple_tag(takes_context=True)
