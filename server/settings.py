@@ -5,9 +5,11 @@ Every default runs locally: SQLite under var/, the embedded Redis that
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_rq",
+    "axes",
     "server.accounts",
     "server.cargo",
     "server.notifications",
@@ -58,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429
 ]
 
 ROOT_URLCONF = "server.urls"
@@ -118,6 +123,9 @@ if envbool("FAST_PASSWORD_HASHER"):  # tests: hashing is not what they measure
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGIN_URL = "/admin/login/"
+# axes first: it refuses a locked-out username or address before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend",
+                           "django.contrib.auth.backends.ModelBackend"]
 
 # Time and language: stored times are UTC; the warehouses' clock is Shanghai.
 USE_TZ = True
@@ -172,13 +180,17 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"TypeLotEnum": "server.cargo.models.TypeLot"},
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The cache holds the throttles' counters: Redis, so every process and node shares them.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                      "LOCATION": REDIS_URL, "KEY_PREFIX": "colis"}}
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "colis@localhost")
 
 # Domain limits.
 DEVICE_SEEN_EVERY = envint("DEVICE_SEEN_EVERY", 60)  # seconds between last_seen_at writes
+TOKEN_IDLE_DAYS = envint("TOKEN_IDLE_DAYS", 60)  # a device token unused this long is refused
+OPEN_LOT_RATE = os.environ.get("OPEN_LOT_RATE", "20/hour")  # lots one user may open; empty: no limit
 
 # Sync pipeline.
 COLIS_ASYNC = envbool("COLIS_ASYNC", "1")  # 0: materialise inline in the request
@@ -205,6 +217,8 @@ NOTIFY_WEBHOOK_TIMEOUT = envint("NOTIFY_WEBHOOK_TIMEOUT", 5)
 TUS_MAX_SIZE = envint("TUS_MAX_SIZE", 15 * 1024 * 1024)
 UPLOAD_EXPIRES = envint("UPLOAD_EXPIRES", 24 * 3600)  # seconds
 UPLOAD_TEMP_DIR = os.environ.get("UPLOAD_TEMP_DIR", "tmp-uploads")  # inside the default storage
+# An outbox file a supervisor imports (/supervision/import/): photos included, base64.
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 
 LOGGING = {
     "version": 1,
@@ -215,7 +229,46 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Security. The client address is REMOTE_ADDR unless TRUSTED_PROXY_COUNT proxies of ours
+# stand in front (nginx: 1); then X-Forwarded-For's entry that the outermost one wrote.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+
+# Failed logins (device, /login/, /admin/login/), counted in Redis per address and per
+# username by django-axes: LOGIN_FAILURE_LIMIT failures lock out for LOGIN_LOCKOUT_MINUTES.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_CACHE = "default"
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "server.accounts.throttles.client_ip"
+AXES_LOCKOUT_CALLABLE = "server.accounts.throttles.lockout_response"
+AXES_ENABLE_ADMIN = False  # its admin pages show the database handler's rows, not ours
+
+# Content-Security-Policy on every response: scripts and styles from files of this site only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:", *envlist("CSP_IMG_SRC", "")],  # + object storage
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 3600)  # a page login lasts a working day
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD")
+if envbool("PROXY_SSL_HEADER"):  # only behind a proxy that sets (and strips) the header
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "1")
     CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "1")
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

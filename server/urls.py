@@ -1,28 +1,41 @@
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django_rq import urls as rq_urls
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from server.accounts.api import DeviceLoginView
+from server.accounts.api import DeviceLoginView, DeviceLogoutView
 from server.cargo import api as cargo_api
+from server.web.access import queue_admin
 
 api_v1 = [
     path("auth/device/", DeviceLoginView.as_view(), name="device-login"),
+    path("auth/logout/", DeviceLogoutView.as_view(), name="device-logout"),
     path("clients/", cargo_api.ClientList.as_view(), name="client-list"),
     path("lots/", cargo_api.LotList.as_view(), name="lot-list"),
     path("tariffs/", cargo_api.TariffList.as_view(), name="tariff-list"),
 ]
 
+# Every RQ page, its JSON stats included, behind the admins-only check.
+rq_pages = [URLPattern(p.pattern, queue_admin(p.callback), p.default_args, p.name)
+            for p in rq_urls.urlpatterns]
+
+# The API docs: their script from a URL (the split view), their small <style> block allowed.
+swagger_ui = csp_update({"style-src": [UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="schema"))
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("app/", include("server.pwa_urls")),
-    path("django-rq/", include("django_rq.urls")),
+    path("django-rq/", include((rq_pages, "django_rq"))),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("sync.urls")),
     path("api/v1/", include("sync.tus_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", swagger_ui, name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include("server.web.urls")),

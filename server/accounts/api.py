@@ -2,10 +2,11 @@ from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from .auth import DeviceTokenAuthentication
 from .models import Device
+from .throttles import LoginRateThrottle, lockout_response
 
 
 class DeviceLoginSerializer(serializers.Serializer):
@@ -15,20 +16,25 @@ class DeviceLoginSerializer(serializers.Serializer):
 
 
 class DeviceLoginView(APIView):
-    """Log a tablet in: answers its bearer token, shown this once."""
+    """Log a tablet in: answers its bearer token, shown this once.
+
+    Two limits: LOGIN_THROTTLE requests per client address, and django-axes'
+    failed passwords per address and per username (429 once locked out).
+    """
 
     authentication_classes = []
     permission_classes = []
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "login"
+    throttle_classes = [LoginRateThrottle]
 
     @extend_schema(request=DeviceLoginSerializer, responses={201: dict})
     def post(self, request):
         form = DeviceLoginSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        user = authenticate(
-            request, username=form.validated_data["username"], password=form.validated_data["password"]
-        )
+        # axes reads and flags the Django request, which its middleware then sees.
+        user = authenticate(request._request, username=form.validated_data["username"],
+                            password=form.validated_data["password"])
+        if getattr(request._request, "axes_locked_out", False):
+            return lockout_response(request._request)
         if user is None:
             return Response({"detail": "Identifiants invalides."}, status=status.HTTP_401_UNAUTHORIZED)
         device, token = Device.issue(user, form.validated_data["device_name"])
@@ -38,3 +44,14 @@ class DeviceLoginView(APIView):
             "user": {"id": user.pk, "username": user.username, "role": user.role},
         }
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class DeviceLogoutView(APIView):
+    """Log a tablet out: its token is revoked for good (the tablet keeps its data)."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        request.device.revoke()
+        return Response(status=status.HTTP_204_NO_CONTENT)

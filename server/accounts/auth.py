@@ -20,7 +20,7 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("En-tête Token invalide.")) from exc
         device = Device.from_token(token)
-        if device is None or device.is_revoked or not device.user.is_active:
+        if device is None or not device.is_active or not device.user.is_active:
             raise exceptions.AuthenticationFailed(_("Jeton invalide ou révoqué."))
         device.touch()
         request.device = device

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
@@ -27,13 +28,36 @@ class User(AbstractUser):
         """Agents register colis; admins may stand in. Supervisors only watch and act on tasks."""
         return self.role in (self.Role.AGENT_CHINE, self.Role.ADMIN) or self.is_superuser
 
+    @property
+    def can_manage_queues(self) -> bool:
+        """The RQ pages (empty a queue, read job tracebacks): staff admins only, not supervisors."""
+        return self.is_active and self.is_staff and (self.is_superuser or self.role == self.Role.ADMIN)
+
+    def save(self, *args, **kwargs):
+        # set_password() leaves the new password in _password until the save; Django clears it
+        # for a mere hash upgrade at login, so this is a real change: every tablet logs in again.
+        changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if changed:
+            Device.objects.filter(user=self).revoke()
+
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class DeviceQuerySet(models.QuerySet):
+    def revoke(self) -> int:
+        """Revoke every token of these devices not revoked yet; return how many."""
+        return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
 class Device(models.Model):
-    """One tablet login. Its bearer token is shown once and stored only as a hash."""
+    """One tablet login. Its bearer token is shown once and stored only as a hash.
+
+    A token ends when revoked (logout, a supervisor, a password change) or when
+    unused for TOKEN_IDLE_DAYS.
+    """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="devices")
     name = models.CharField(_("nom de l'appareil"), max_length=80)
@@ -46,6 +70,8 @@ class Device(models.Model):
     outbox_pending = models.PositiveIntegerField(null=True, blank=True)
     oldest_pending_at = models.DateTimeField(null=True, blank=True)
     outbox_reported_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeviceQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("appareil")
@@ -70,6 +96,16 @@ class Device(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        """Unused for TOKEN_IDLE_DAYS (since its last contact, or its login if none)."""
+        idle = timezone.now() - (self.last_seen_at or self.created_at)
+        return idle >= timedelta(days=settings.TOKEN_IDLE_DAYS)
+
+    @property
+    def is_active(self) -> bool:
+        return not self.is_revoked and not self.is_expired
 
     def revoke(self) -> None:
         if self.revoked_at is None:

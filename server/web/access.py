@@ -1,8 +1,10 @@
-"""Who may see the dashboards: a session login; supervisors for « Synchronisation »."""
+"""Who may see the dashboards: a session login; supervisors for « Synchronisation »; admins for RQ."""
 
 from collections.abc import Callable
 from functools import wraps
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse_lazy
@@ -38,6 +40,23 @@ def registrar(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return login(check)
+
+
+def queue_admin(view: Callable) -> Callable:
+    """The RQ pages: staff admins only (User.can_manage_queues); supervisors get 403.
+
+    django-rq's templates carry inline scripts and styles: these admin-only pages alone
+    allow them.
+    """
+    @wraps(view)
+    def check(request, *args, **kwargs):
+        if not request.user.can_manage_queues:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    relaxed = csp_update({"script-src": [UNSAFE_INLINE], "style-src": [UNSAFE_INLINE]})
+    return login_required(relaxed(check),
+                          login_url="/admin/login/")
 
 
 def next_url(request, default: str) -> str:

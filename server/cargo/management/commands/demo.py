@@ -53,8 +53,9 @@ class Command(BaseCommand):
         users = {}
         for username, role, warehouse, first in USERS:
             user, _ = User.objects.get_or_create(username=username, defaults={
-                "role": role, "warehouse": warehouse, "first_name": first,
-                "is_staff": role != "agent_chine", "is_superuser": role == "admin"})
+                "role": role, "warehouse": warehouse, "first_name": first})
+            # Supervisors act through /supervision/; only the admin reaches /admin/ and RQ.
+            user.is_staff = user.is_superuser = role == "admin"
             user.set_password(PASSWORD)
             user.save()
             users[username] = user
