@@ -137,6 +137,7 @@ def open_lot(user, type_lot: str, *, op_id=None) -> Lot:
         existing = Lot.objects.filter(op_id=op_id).first()
         if existing is not None:
             return existing
+    check_open_lot_rate(user)
     return Lot.objects.create(numero_lot=numbering.next_numero_lot(type_lot), type_lot=type_lot,
                               agent_createur=user, op_id=op_id)
 
@@ -242,3 +243,24 @@ def update_colis(colis_id: int, base_version: int, changes: dict, user) -> Colis
     colis.version += 1
     colis.save()
     return colis
+
+
+def check_open_lot_rate(user) -> None:
+    """Refuse a lot past OPEN_LOT_RATE (e.g. "20/hour") opened by `user` in the current window.
+
+    The counter lives in the cache (Redis), shared by the web, the API and the workers; a
+    re-sent open_lot item (same op_id) returns its lot before this is reached.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    rate = settings.OPEN_LOT_RATE
+    if not rate:
+        return
+    count, _, unit = rate.partition("/")
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[:1]]
+    window = int(timezone.now().timestamp()) // seconds
+    key = f"open_lot_rate:{user.pk}:{window}"
+    cache.add(key, 0, timeout=seconds)
+    if cache.incr(key) > int(count):
+        raise InvalidData({"type_lot": ["open_lot_rate"]}, code="open_lot_rate")
