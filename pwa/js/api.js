@@ -69,3 +69,36 @@ export async function login(username, password, deviceName) {
   if (previous?.device_id !== body.device_id) await kvDelete('cursor');
   return auth;
 }
+
+/** Log this tablet out: forget the token here and revoke it on the server, now or once online. */
+export async function logout() {
+  const auth = await currentAuth();
+  if (auth?.token) {
+    const pending = (await kvGet('logout_pending')) || [];
+    await kvSet('logout_pending', [...pending, auth.token]);
+  }
+  await kvSet('auth', { ...auth, token: null, needs_login: false });
+  await flushLogouts();
+}
+
+/** Revoke the tokens of past logouts that could not reach the server; keep those still unsent. */
+export async function flushLogouts() {
+  const pending = (await kvGet('logout_pending')) || [];
+  const unsent = [];
+  for (const token of pending) {
+    try {
+      const response = await fetch('/api/v1/auth/logout/', { method: 'POST', credentials: 'omit',
+        headers: { Authorization: `Token ${token}` }, signal: AbortSignal.timeout(15000) });
+      // 204 revoked, 401 already revoked or expired: done either way. Anything else: later.
+      if (response.status !== 204 && response.status !== 401) unsent.push(token);
+    } catch {
+      unsent.push(token);
+    }
+  }
+  if (unsent.length !== pending.length) await kvSet('logout_pending', unsent);
+}
+
+if (typeof window !== 'undefined') {  // the page, not the service worker
+  window.addEventListener('online', () => { flushLogouts(); });
+  flushLogouts();
+}

@@ -263,7 +263,7 @@ async function showSettings(main) {
   renderSettings(main, { lang: currentLanguage(), storage: state.storage, auth: state.auth,
     onLanguage: (lang) => { chooseLanguage(lang); location.reload(); },
     onPersist: async () => { await navigator.storage?.persist?.(); await measureStorage(); renderMain(); },
-    onLogout: async () => { await db.kvSet('auth', { ...state.auth, token: null, needs_login: false }); location.reload(); } });
+    onLogout: async () => { await api.logout(); location.reload(); } });
 }
 
 async function measureStorage() {
