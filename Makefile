@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# `make run` listens on this machine only; HOST=0.0.0.0 opens it to the network.
+HOST ?= 127.0.0.1
 
 .PHONY: run test venv bench lint
 
@@ -15,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m server.embedded_redis $(PY) -m server.devrun
+	HOST="$(HOST)" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m server.embedded_redis $(PY) -m server.devrun
 
 test: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m server.embedded_redis $(PY) -m pytest $(PYTEST_ARGS)

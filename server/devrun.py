@@ -15,11 +15,14 @@ def manage(*args: str) -> None:
 
 def main() -> int:
     os.environ.setdefault("DEBUG", "1")
+    # DEBUG, the demo passwords: this machine only, unless HOST says otherwise.
+    host = os.environ.setdefault("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")
     manage("demo", "--if-empty")
-    print(f"\nColis sync: http://127.0.0.1:{port}/  (app /app/, admin /admin/, API /api/docs/)\n",
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    print(f"\nColis sync: http://{shown}:{port}/  (app /app/, admin /admin/, API /api/docs/)\n",
           flush=True)
     honcho = os.path.join(os.path.dirname(sys.executable), "honcho")
     return subprocess.call([honcho, "start", "-f", "Procfile", "-p", port])
