@@ -20,6 +20,7 @@ SCENARIOS = {  # name → module (each has run(quick) -> markdown)
     "scale": "bench.scale",
     "drills": "bench.drills",
     "fuzz": "bench.fuzz",
+    "imagefuzz": "bench.imagefuzz",
     "save": "bench.save",
     "slowlink": "bench.slowlink",
 }
