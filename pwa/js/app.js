@@ -4,8 +4,10 @@ import * as api from './api.js';
 import { compressPhoto } from './compress.js';
 import * as db from './db.js';
 import { chooseLanguage, currentLanguage, fmt, gettext, loadCatalog, ngettext } from './i18n.js';
+import * as journal from './journal.js';
 import * as outbox from './outbox.js';
 import * as sync from './sync.js';
+import { renderCancel, renderMove } from './views/choices.js';
 import { renderConflict } from './views/conflict.js';
 import { h, mount } from './views/dom.js';
 import { clientLabel, renderForm } from './views/form.js';
@@ -31,12 +33,15 @@ function readConfig() {
 }
 
 async function refreshLocal() {
-  const [items, photos, lastSync, referenceAt] = await Promise.all([outbox.all(), outbox.photoStates(),
-    db.kvGet('last_sync_ok'), db.kvGet('reference_at')]);
-  Object.assign(state, { items, photos, lastSync });
+  const [items, photos, lastSync, referenceAt, entries] = await Promise.all([outbox.all(), outbox.photoStates(),
+    db.kvGet('last_sync_ok'), db.kvGet('reference_at'), journal.entries()]);
+  Object.assign(state, { items, photos, lastSync, journal: entries });
+  // Lots every time (a few rows, and a closed one must go at once); clients and tariffs
+  // when the reference data changed.
+  [state.lots, state.closedLots] = await Promise.all([db.getAll('lots'), db.kvGet('closed_lots')]);
   if (referenceAt !== state.referenceAt || !state.tariffs.length) {
-    const [clients, lots, tariffs] = await Promise.all([db.getAll('clients'), db.getAll('lots'), db.getAll('tariffs')]);
-    Object.assign(state, { clients, lots, tariffs, referenceAt });
+    const [clients, tariffs] = await Promise.all([db.getAll('clients'), db.getAll('tariffs')]);
+    Object.assign(state, { clients, tariffs, referenceAt });
   }
   document.body.dataset.refReady = state.tariffs.length && state.clients.length ? '1' : '0';
 }
@@ -49,8 +54,13 @@ function lotChoices() {
     const key = i.data.lot ? `id:${i.data.lot}` : `op:${i.data.lot_op_id}`;
     counts[key] = (counts[key] || 0) + 1;
   }
+  const serverIds = new Set(state.lots.map((l) => l.id));
+  // A lot opened on the tablet, until the reference data lists it; once known to the server,
+  // only while the server still lists it open (a closed lot is offered no more).
   const local = state.items.filter((i) => i.op === 'open_lot' && !serverByOp.has(i.op_id)
-    && !['invalid', 'cancelled', 'failed_final', 'failed'].includes(i.state))
+    && !['invalid', 'cancelled', 'cancelling', 'failed_final', 'failed'].includes(i.state)
+    && !(state.closedLots || []).includes(i.lot?.id)
+    && (!i.lot?.id || serverIds.has(i.lot.id) || Date.parse(i.done_at || 0) > Date.parse(state.referenceAt || 0)))
     .map((i) => ({ key: i.lot?.id ? `id:${i.lot.id}` : `op:${i.op_id}`, type_lot: i.data.type_lot, local: !i.lot,
       label: i.lot?.numero_lot || fmt(gettext('%(type)s — nouveau lot'), { type: typeLabel(i.data.type_lot) }) }));
   const server = state.lots.map((l) => ({ key: `id:${l.id}`, type_lot: l.type_lot, label: l.numero_lot, op_id: l.op_id }));
@@ -88,7 +98,12 @@ function renderChrome() {
   renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
     running: sync.status.running, tab: state.tab, storageWarning,
     onTab: (tab) => { state.tab = tab; state.overlay = null; renderMain(); renderChrome(); },
-    onSync: () => loop?.now() });
+    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null,
+    onShowFailure: () => {
+      state.tab = 'queue'; state.overlay = null; renderMain(); renderChrome();
+      const first = $('first-failure');
+      first?.scrollIntoView({ block: 'center' }); first?.focus();
+    } });
 }
 
 function renderMain() {
@@ -118,8 +133,16 @@ function afterWrite() {
   kickSync();
 }
 
+/** An item's data as the agent should see it now: the server's newest colis once it exists. */
+function shownData(item) {
+  const colis = outbox.currentColis(item);
+  if (!colis || item.op !== 'create') return item.data;
+  const fromServer = Object.fromEntries(EDITABLE.filter((f) => colis[f] !== undefined).map((f) => [f, colis[f]]));
+  return { ...item.data, ...fromServer };
+}
+
 function showForm(main, { item = null, mode = 'new', errors = {} } = {}) {
-  const initial = item ? { data: item.data, labels: item.labels, lot_key: item.data.lot ? `id:${item.data.lot}` : `op:${item.data.lot_op_id}`,
+  const initial = item ? { data: mode === 'edit' ? shownData(item) : item.data, labels: item.labels, lot_key: item.data.lot ? `id:${item.data.lot}` : `op:${item.data.lot_op_id}`,
     summary: item.task?.colis?.numero_suivi || '' } : null;
   renderForm(main, { lots: lotChoices(), clients: state.clients, tariffs: state.tariffs, lastLot: lastLotKey(),
     initial, mode, errors, title: item ? gettext('Modifier le colis') : null,
@@ -143,8 +166,9 @@ async function saveNew(values, photo, client) {
 }
 
 function changesOf(item, values) {
+  const before = shownData(item);
   const changes = {};
-  for (const f of EDITABLE) if (String(values[f] ?? '') !== String(item.data[f] ?? '')) changes[f] = values[f];
+  for (const f of EDITABLE) if (String(values[f] ?? '') !== String(before[f] ?? '')) changes[f] = values[f];
   return changes;
 }
 
@@ -187,16 +211,50 @@ async function saveEdit(item, mode, values, client) {
 
 function showQueue(main) {
   renderQueue(main, { items: state.items, photos: state.photos, counts: counts(), lastSync: state.lastSync,
-    syncError: syncErrorText(sync.status.lastError),
-    onRetry: (item) => act(() => sync.retryTask(item.task.task_id)),
-    onCancel: (item) => act(() => sync.cancelTask(item.task.task_id)),
-    onDiscard: (item) => confirm(gettext('Annuler cet élément ? Il ne sera pas envoyé.'))
-      && act(() => outbox.dismiss(item.op_id)),
-    onResend: (item) => act(async () => { await outbox.resend(item.op_id); kickSync(); }),
-    onCorrect: (item) => overlay((m) => showForm(m, { item, mode: 'correct', errors: item.errors })),
-    onEdit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
-    onResolve: (item) => overlay((m) => showConflict(m, item)),
+    syncError: syncErrorText(sync.status.lastError), journal: state.journal,
+    journalOpen: state.journalOpen, onJournalToggle: (open) => { state.journalOpen = open; },
+    clientName: (id) => clientLabel(state.clients.find((c) => c.id === Number(id))),
+    onAction: (action, item) => ITEM_ACTIONS[action](item),
     onExport: exportOutbox });
+}
+
+// What each action of the queue does (which ones an item offers: outbox.actionsFor).
+const ITEM_ACTIONS = {
+  edit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
+  correct: (item) => overlay((m) => showForm(m, { item, mode: 'correct', errors: item.errors })),
+  resolve: (item) => overlay((m) => showConflict(m, item)),
+  move: (item) => overlay((m) => showMove(m, item)),
+  retry: (item) => act(() => sync.retryTask(item.task.task_id)),
+  resend: (item) => act(async () => { await outbox.resend(item.op_id); kickSync(); }),
+  discard: (item) => overlay((m) => showCancel(m, item)),
+  cancel: (item) => overlay((m) => showCancel(m, item)),
+};
+
+function closeOverlay() {
+  state.overlay = null; state.tab = 'queue';
+  afterWrite(); render();
+}
+
+function showCancel(main, item) {
+  renderCancel(main, { title: item.op === 'update' ? gettext('Annuler la modification') : gettext('Annuler ce colis'),
+    onChoose: async (reason) => { await outbox.requestCancel(item.op_id, { reason }); closeOverlay(); },
+    onClose: () => { state.overlay = null; render(); } });
+}
+
+function showMove(main, item) {
+  const type = item.data.type_transport || item.task?.lot?.type_lot
+    || state.lots.find((l) => l.id === Number(item.data.lot))?.type_lot;
+  const closed = item.data.lot ? `id:${item.data.lot}` : `op:${item.data.lot_op_id}`;
+  const lots = lotChoices().filter((l) => l.key !== closed && (!type || l.type_lot === type));
+  renderMove(main, { lots, type: type ? typeLabel(type) : '',
+    onChoose: async (key) => { await outbox.moveToLot(item, lotFields(key)); closeOverlay(); },
+    onNewLot: async () => {
+      const lot = await outbox.addOpenLot(type || 'cargo');
+      await outbox.moveToLot(item, { lot_op_id: lot.op_id });
+      localStorage.setItem('colis.lastLot', `op:${lot.op_id}`);
+      closeOverlay();
+    },
+    onClose: () => { state.overlay = null; render(); } });
 }
 
 function syncErrorText(error) {
@@ -214,6 +272,7 @@ function overlay(draw) {
 async function act(fn) {
   try { await fn(); } catch (error) {
     toast(error instanceof api.NetworkError ? gettext('Pas de réseau : réessayer plus tard.') : String(error.message || error));
+    await journal.note('action', error);
   }
   await refreshLocal(); render();
 }
@@ -222,13 +281,15 @@ function showConflict(main, item) {
   const server = item.task?.errors?.current || item.task?.colis || null;
   const local = item.op === 'update' ? { ...item.previous, ...item.data } : item.data;
   renderConflict(main, { local, server,
+    clientName: (id) => clientLabel(state.clients.find((c) => c.id === Number(id))),
     note: item.state === 'conflict' ? gettext('Le serveur a déjà reçu ce colis avec d\'autres données.') : null,
     onKeepServer: async () => { await outbox.dismiss(item.op_id); state.overlay = null; afterWrite(); render(); },
     onKeepLocal: async () => {
       const changes = Object.fromEntries(EDITABLE.filter((f) => f in item.data).map((f) => [f, item.data[f]]));
       if (server?.id && server?.version) {
-        await outbox.addUpdate(changes, { colisId: server.id, baseVersion: server.version, labels: item.labels, previous: server });
-        await outbox.dismiss(item.op_id);
+        const update = await outbox.addUpdate(changes, { colisId: server.id, baseVersion: server.version,
+          labels: { ...item.labels, numero_suivi: server.numero_suivi }, previous: server });
+        await outbox.dismiss(item.op_id, update.op_id);
       } else if (item.task && item.op === 'create') {
         // The server is still making its own colis for this op_id: edit that one once it exists.
         await outbox.addUpdate(changes, { dependsOn: item.op_id, labels: item.labels, previous: item.data });
@@ -315,7 +376,7 @@ async function startApp() {
   render();
   if (!state.tariffs.length || !state.clients.length) {
     sync.refreshReference({ force: true }).then(refreshLocal).then(() => { if (state.tab === 'form') renderMain(); render(); })
-      .catch(() => {});
+      .catch((error) => journal.note('reference', error));
   }
   if (!state.started) {
     state.started = true;
@@ -323,8 +384,11 @@ async function startApp() {
     addEventListener('online', renderChrome);
     addEventListener('offline', renderChrome);
     navigator.serviceWorker?.addEventListener('message', (e) => {
-      if (e.data?.type === 'synced') refreshLocal().then(render).then(checkAuth);
+      if (e.data?.type !== 'synced') return;
+      if (!e.data.ok && e.data.error) journal.note('background-sync', e.data.error);
+      refreshLocal().then(render).then(checkAuth);
     });
+    journal.events.addEventListener('change', () => refreshLocal().then(() => { if (state.tab === 'queue') render(); }));
     loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs });
     navigator.storage?.persist?.().catch(() => {}).finally(() => measureStorage().then(renderChrome));
   } else {
@@ -334,8 +398,16 @@ async function startApp() {
 
 function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
+  // A new service worker took over a page another one was serving: its code (and the
+  // database's next version) is newer than this page's. Offer a reload rather than go on
+  // with old modules against a new schema. The first install is no update.
+  let hadController = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (hadController) { state.updateReady = true; renderChrome(); }
+    hadController = true;
+  });
   navigator.serviceWorker.register('/app/sw.js', { scope: '/app/', type: 'module' })
-    .catch((error) => console.warn('service worker', error));
+    .catch((error) => journal.note('service-worker', error));
 }
 
 async function main() {

@@ -33,7 +33,7 @@ export function openDb() {
         db.onversionchange = () => { db.close(); dbPromise = null; };
         resolve(db);
       };
-      request.onerror = () => { dbPromise = null; reject(request.error); };
+      request.onerror = () => { dbPromise = null; reject(request.error || new Error('IndexedDB open failed')); };
       request.onblocked = () => console.warn('colis-sync: database upgrade blocked by another tab');
     });
   }
@@ -43,7 +43,7 @@ export function openDb() {
 function done(request) {
   return new Promise((resolve, reject) => {
     request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+    request.onerror = () => reject(request.error || new Error('IndexedDB request failed'));
   });
 }
 
@@ -58,7 +58,7 @@ export async function transaction(names, mode, fn) {
       .then(() => fn(stores, tx))
       .then((value) => { result = value; }, (error) => { try { tx.abort(); } catch { /* done */ } reject(error); });
     tx.oncomplete = () => resolve(result);
-    tx.onerror = () => reject(tx.error);
+    tx.onerror = () => reject(tx.error || new Error('IndexedDB transaction failed'));
     tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
   });
 }
@@ -99,6 +99,11 @@ export function putMany(store, rows, { clear = false } = {}) {
   });
 }
 
+/** Delete rows of a store by key. */
+export function deleteMany(store, keys) {
+  return transaction([store], 'readwrite', (s) => { for (const key of keys) s[store].delete(key); });
+}
+
 /** Save an outbox item and, when given, its photo, atomically. */
 export function saveItem(item, photo = null) {
   const names = photo ? ['items', 'photos'] : ['items'];
@@ -119,6 +124,18 @@ export function updateItems(opIds, fn) {
       if (next) { s.items.put(next); changed.push(next); }
     }
     return changed;
+  });
+}
+
+/**
+ * Read every outbox item and write some back in one transaction: `fn(items)` returns
+ * { put: [changed items], result }; resolves to `result` once committed.
+ */
+export function rewriteItems(fn) {
+  return transaction(['items'], 'readwrite', async (s) => {
+    const { put, result } = fn(await done(s.items.getAll()));
+    for (const item of put) s.items.put(item);
+    return result;
   });
 }
 

@@ -8,7 +8,41 @@ export const KEEP_DONE_MS = 24 * 3600 * 1000;
 export const IN_FLIGHT = ['pending', 'processing', 'image_uploading', 'price_calculating',
   'notification_sending', 'failed_retry'];
 export const TERMINAL = ['completed', 'cancelled'];
-const FAILED = ['failed', 'failed_final', 'invalid', 'conflict'];
+
+/**
+ * Every state an item can be in, and what the agent may do there: the one table the views
+ * read. Local states are moved only by this module; the others are the server task's
+ * status, taken from its answers. `cancelling` waits for the server to end the task.
+ */
+export const STATES = {
+  queued: { bucket: 'device', actions: ['edit', 'discard'] },
+  invalid: { bucket: 'failed', actions: ['correct', 'discard'] },
+  conflict: { bucket: 'failed', actions: ['resolve', 'discard'] },
+  cancelling: { bucket: 'cancelled', actions: [] },
+  pending: { bucket: 'sent', actions: ['edit', 'cancel'] },
+  processing: { bucket: 'processing', actions: ['edit'] },
+  image_uploading: { bucket: 'processing', actions: ['edit'] },
+  price_calculating: { bucket: 'processing', actions: ['edit'] },
+  notification_sending: { bucket: 'processing', actions: ['edit'] },
+  failed_retry: { bucket: 'processing', actions: ['cancel'] },
+  failed: { bucket: 'failed', actions: ['retry', 'correct', 'cancel'] },
+  failed_final: { bucket: 'failed', actions: ['retry', 'correct', 'cancel'] },
+  completed: { bucket: 'completed', actions: ['edit'] },
+  cancelled: { bucket: 'cancelled', actions: [] },
+};
+
+/** What the agent may do with `item` now (a subset of its state's actions). */
+export function actionsFor(item) {
+  const code = item.task?.error_code;
+  let actions = STATES[item.state]?.actions || [];
+  if (item.state === 'invalid' && item.refused) actions = ['correct', 'resend', 'discard'];
+  if (item.state === 'failed_final' && code === 'version_conflict') actions = ['resolve', 'cancel'];
+  const lotClosed = code === 'lot_closed' || [].concat(item.errors?.lot || []).includes('lot_closed');
+  if (lotClosed && item.op === 'create') actions = ['move', ...actions.filter((a) => a !== 'retry')];
+  return actions.filter((a) => (a !== 'edit' && a !== 'photo') || item.op === 'create')
+    .filter((a) => a !== 'cancel' || item.task)
+    .filter((a) => a !== 'correct' || item.op !== 'open_lot');
+}
 
 /** A fresh UUID (the idempotency key of every write). */
 export function uuid() {
@@ -66,13 +100,7 @@ export async function all() {
 
 /** The display bucket of an item. */
 export function bucket(item) {
-  if (item.state === 'queued') return 'device';
-  if (item.state === 'pending') return 'sent';
-  if (IN_FLIGHT.includes(item.state)) return 'processing';
-  if (item.state === 'completed') return 'completed';
-  if (item.state === 'cancelled') return 'cancelled';
-  if (FAILED.includes(item.state)) return 'failed';
-  return 'device';
+  return STATES[item.state]?.bucket || 'device';
 }
 
 /** Counts of items per bucket. */
@@ -132,6 +160,8 @@ function fromTask(item, task, now) {
   }
   // The server holds other data under this op_id: the agent chooses, the feed does not.
   if (item.state === 'conflict') return { ...item, task, updated_at: now };
+  // A cancel the server has not heard yet: only the task's end moves the item on.
+  if (item.state === 'cancelling' && !TERMINAL.includes(task.status)) return { ...item, task, updated_at: now };
   const state = task.status;
   const next = { ...item, task, state, updated_at: now,
     errors: task.errors && Object.keys(task.errors).length ? task.errors : {} };
@@ -163,18 +193,81 @@ export async function applyResults(results) {
   });
 }
 
-/** Apply task states from the changes feed to the items they belong to. */
+/**
+ * Apply task states from the changes feed to the items they belong to, and give every
+ * item of a colis the newest version of it the server has shown (`current`): after an
+ * edit syncs, the colis' first item shows the new weight and price too.
+ */
 export async function applyTasks(tasks) {
   const now = new Date().toISOString();
   const byOpId = Object.fromEntries(tasks.map((t) => [t.op_id, t]));
-  return db.updateItems(Object.keys(byOpId), (item) => fromTask(item, byOpId[item.op_id], now));
+  return db.rewriteItems((items) => {
+    const changed = new Map();
+    for (const item of items) {
+      const task = byOpId[item.op_id];
+      const next = task ? fromTask(item, task, now) : null;
+      if (next) changed.set(item.op_id, next);
+    }
+    const newest = {};
+    for (const item of items.map((i) => changed.get(i.op_id) || i)) {
+      const colis = item.task?.colis;
+      if (colis?.id && (!newest[colis.id] || colis.version > newest[colis.id].version)) newest[colis.id] = colis;
+    }
+    for (const item of items.map((i) => changed.get(i.op_id) || i)) {
+      const colis = newest[item.task?.colis?.id];
+      if (colis && colis.version !== item.current?.version && colis.version >= item.task.colis.version) {
+        changed.set(item.op_id, { ...item, current: colis });
+      }
+    }
+    return { put: [...changed.values()], result: [...changed.values()] };
+  });
 }
 
-/** Count one more send attempt for these items (they stay queued). */
-export function markAttempt(opIds) {
+/** The newest version of an item's colis the tablet knows (null before it exists). */
+export function currentColis(item) {
+  const own = item.task?.colis || null;
+  return item.current && (!own || item.current.version >= own.version) ? item.current : own;
+}
+
+/**
+ * Take the next batch and count the attempt on its items in one transaction, so an edit
+ * in place (`editQueued`) either lands before (and is sent) or sees the attempt (and
+ * becomes an update): never sent stale and then lost. Resolves to { batch, device }.
+ */
+export function claimBatch(limits) {
   const now = new Date().toISOString();
-  return db.updateItems(opIds, (item) => ({ ...item, attempts: (item.attempts || 0) + 1,
-    last_attempt_at: now }));
+  return db.rewriteItems((rows) => {
+    const items = rows.sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const batch = nextBatch(items, limits);
+    const taken = new Set(batch.map((w) => w.op_id));
+    const pending = unsent(items);
+    const device = { outbox_pending: pending.length, oldest_pending_at: pending[0]?.created_at || null };
+    const put = items.filter((i) => taken.has(i.op_id))
+      .map((i) => ({ ...i, attempts: (i.attempts || 0) + 1, last_attempt_at: now }));
+    return { put, result: { batch, device } };
+  });
+}
+
+/**
+ * End an item with a reason. Never sent (no server task): it ends here at once. Else it
+ * waits in `cancelling` until the server has cancelled its task (sync sends the cancel),
+ * so the tablet and the server agree. `supersededBy`: the op_id of the item that won.
+ */
+export function requestCancel(opId, { reason, supersededBy = null }) {
+  const now = new Date().toISOString();
+  return db.updateItems([opId], (item) => {
+    if (TERMINAL.includes(item.state)) return null;
+    const cancel = { reason, superseded_by: supersededBy };
+    if (!item.task || item.state === 'conflict') {
+      return { ...item, state: 'cancelled', cancel, dismissed: true, done_at: now, updated_at: now };
+    }
+    return { ...item, state: 'cancelling', cancel, previous_state: item.state, updated_at: now };
+  });
+}
+
+/** Items whose cancel the server has still to hear. */
+export function cancelsToSend(items) {
+  return items.filter((i) => i.state === 'cancelling' && i.task?.task_id);
 }
 
 /** Count a 500 answer against each item of the batch that got it; resolves to the items. */
@@ -224,6 +317,33 @@ export async function correct(item, data) {
 }
 
 /**
+ * Move a colis refused for its lot (closed meanwhile) into another lot: a new item under a
+ * new op_id with the same data and photo; the old one is cancelled (`moved_to_other_lot`,
+ * on the server too when it has a task). `lotFields` is { lot } or { lot_op_id }.
+ */
+export async function moveToLot(item, lotFields) {
+  const data = { ...item.data };
+  delete data.lot; delete data.lot_op_id;
+  const now = new Date().toISOString();
+  const fresh = { ...item, op_id: uuid(), data: { ...data, ...lotFields }, state: 'queued', errors: {},
+    task: null, current: null, attempts: 0, server_errors: 0, refused: false, replaces: item.op_id,
+    lot: null, created_at: now, updated_at: now };
+  const cancel = { reason: 'moved_to_other_lot', superseded_by: fresh.op_id };
+  const old = item.task && item.state !== 'conflict'
+    ? { ...item, state: 'cancelling', cancel, updated_at: now }
+    : { ...item, state: 'cancelled', cancel, dismissed: true, done_at: now, updated_at: now };
+  await db.transaction(['items', 'photos'], 'readwrite', async (s) => {
+    s.items.put(old);
+    s.items.put(fresh);
+    if (item.photo_id) {
+      const photo = await db.req(s.photos.get(item.photo_id));
+      if (photo) s.photos.put({ ...photo, op_id: fresh.op_id });
+    }
+  });
+  return fresh;
+}
+
+/**
  * Edit an item never sent (not even tried: an answer may have been lost) in place.
  * Resolves to false when it may be on the server already: queue an update instead.
  */
@@ -242,18 +362,16 @@ export function adoptServerTask(opId) {
     ? fromTask({ ...item, state: 'pending', errors: {} }, item.task, now) : null));
 }
 
-/** The agent's choice in a conflict: drop the local version (leaves the list). */
-export function dismiss(opId) {
-  const now = new Date().toISOString();
-  return db.updateItems([opId], (item) => ({ ...item, state: 'cancelled', dismissed: true,
-    done_at: now, updated_at: now }));
+/** The agent's choice in a conflict: drop the local version (the server's task ends too). */
+export function dismiss(opId, supersededBy = null) {
+  return requestCancel(opId, { reason: 'conflict_resolved', supersededBy });
 }
 
 /** Photos still to upload, for items the server has accepted. */
 export async function photosToUpload(items) {
   const photos = await db.photoStates();
   return items
-    .filter((i) => i.photo_id && !['queued', 'invalid', 'conflict', 'cancelled'].includes(i.state))
+    .filter((i) => i.photo_id && !['queued', 'invalid', 'conflict', 'cancelling', 'cancelled'].includes(i.state))
     .map((i) => ({ item: i, photo: photos[i.photo_id] }))
     .filter(({ photo }) => photo && !photo.uploaded);
 }

@@ -3,7 +3,8 @@
 // data. A network error or a 5xx ends the cycle and leaves every item queued.
 
 import * as api from './api.js';
-import { kvGet, kvSet, putMany } from './db.js';
+import { deleteMany, kvGet, kvSet, putMany } from './db.js';
+import * as journal from './journal.js';
 import * as outbox from './outbox.js';
 import * as tus from './tus.js';
 
@@ -32,12 +33,8 @@ async function expectOk(response) {
 
 async function sendBatches(report) {
   for (let round = 0; round < 1000; round++) {
-    const items = await outbox.all();
-    const batch = outbox.nextBatch(items, limits);
+    const { batch, device } = await outbox.claimBatch(limits);
     if (!batch.length) return;
-    const pending = outbox.unsent(items);
-    const device = { outbox_pending: pending.length, oldest_pending_at: pending[0]?.created_at || null };
-    await outbox.markAttempt(batch.map((i) => i.op_id));
     const response = await api.request('/api/v1/sync/', { method: 'POST', json: { items: batch, device } });
     if (response.status === 500 && await isolate(batch)) continue;
     await expectOk(response);
@@ -52,6 +49,8 @@ async function sendBatches(report) {
     if (response.status !== 200) throw new ServerError(response.status);
     const body = await api.jsonBody(response);
     const changed = await outbox.applyResults(body?.items || []);
+    await forgetClosedLots(batch.filter((wire, i) => [].concat(body?.items?.[i]?.errors?.lot || [])
+      .includes('lot_closed')).map((wire) => wire.data.lot));
     report.sent += batch.length;
     status.progress += batch.length;
     if (!changed.length) return;  // nothing moved: do not spin
@@ -75,6 +74,25 @@ async function isolate(batch) {
   return true;
 }
 
+/** Send the cancels the agent asked for (a resolved conflict, a cancelled item), with reasons. */
+async function sendCancels(report) {
+  for (const item of outbox.cancelsToSend(await outbox.all())) {
+    const response = await expectOk(await api.request(`/api/v1/tasks/${item.task.task_id}/cancel/`,
+      { method: 'POST', json: item.cancel || {} }));
+    if (response.status === 200) await outbox.applyTask(await api.jsonBody(response));
+    report.changes += 1;  // a 409 (already ended) comes back through the changes feed
+  }
+}
+
+/** The server said these lots are closed: the form stops offering them at once. */
+async function forgetClosedLots(ids) {
+  const known = ids.map(Number).filter(Number.isInteger);
+  if (!known.length) return;
+  await deleteMany('lots', known);
+  const closed = new Set([...((await kvGet('closed_lots')) || []), ...known]);
+  await kvSet('closed_lots', [...closed].slice(-500));
+}
+
 /** Pull task states for everything this device sent, from the stored cursor on. */
 export async function pullChanges(report = { changes: 0 }) {
   for (let page = 0; page < 1000; page++) {
@@ -85,6 +103,7 @@ export async function pullChanges(report = { changes: 0 }) {
     if (response.status !== 200) throw new ServerError(response.status);
     const body = await api.jsonBody(response);
     if (body.items?.length) await outbox.applyTasks(body.items);
+    await forgetClosedLots((body.items || []).filter((t) => t.error_code === 'lot_closed').map((t) => t.lot?.id));
     report.changes += body.items?.length || 0;
     await kvSet('cursor', body.cursor);
     if (!body.has_more) return;
@@ -163,24 +182,34 @@ async function cycle() {
   if (globalThis.navigator?.onLine === false) throw new api.NetworkError('offline');
   const report = { sent: 0, changes: 0, photos: 0 };
   await sendBatches(report);
+  await sendCancels(report);
   await pullChanges(report);
   const now = new Date().toISOString();
   await kvSet('last_sync_ok', now);
   await uploadPhotos(report);
   if (report.photos) await pullChanges(report);
   await outbox.purge();
-  await refreshReference().catch((error) => console.warn('reference refresh', error));
+  await refreshReference().catch((error) => journal.note('reference', error));
   return { ok: true, at: now, ...report };
+}
+
+/** Run `fn` under the sync lock, shared by the page and the service worker. */
+function locked(fn) {
+  if (globalThis.navigator?.locks) return navigator.locks.request(SYNC_TAG, fn);
+  return fn();
 }
 
 /** One sync cycle, serialised across the page and the service worker. */
 export function syncOnce() {
-  if (globalThis.navigator?.locks) return navigator.locks.request(SYNC_TAG, cycle);
-  return cycle();
+  return locked(cycle);
 }
 
 /** Retry a failed task on the server, with corrected fields; returns { task } or { errors }. */
-export async function retryTask(taskId, data = null) {
+export function retryTask(taskId, data = null) {
+  return locked(() => retry(taskId, data));
+}
+
+async function retry(taskId, data) {
   const response = await expectOk(await api.request(`/api/v1/tasks/${taskId}/retry/`,
     { method: 'POST', json: data ? { data } : {} }));
   const body = await api.jsonBody(response);
@@ -189,18 +218,8 @@ export async function retryTask(taskId, data = null) {
   return { errors: body?.errors || body || {} };
 }
 
-/** Cancel a task on the server; returns { task } or { conflict }. */
-export async function cancelTask(taskId) {
-  const response = await expectOk(await api.request(`/api/v1/tasks/${taskId}/cancel/`,
-    { method: 'POST', json: {} }));
-  const body = await api.jsonBody(response);
-  if (response.status === 200) { await outbox.applyTask(body); return { task: body }; }
-  await pullChanges();
-  return { conflict: true };
-}
-
 function hasWork(items) {
-  return items.some((i) => i.state === 'queued' || outbox.IN_FLIGHT.includes(i.state));
+  return items.some((i) => ['queued', 'cancelling'].includes(i.state) || outbox.IN_FLIGHT.includes(i.state));
 }
 
 /**
@@ -231,6 +250,7 @@ export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}
         if (status.progress > progressBefore) status.failures = 1;
         else if (!offline) status.failures += 1;
         status.lastError = error instanceof api.AuthRequired ? 'auth' : String(error.message || error);
+        if (!offline && status.lastError !== 'auth') journal.note('sync', error);
       }
       if (status.lastError === 'auth') {
         // No token: wait for a new login (it calls now()) rather than poll.
@@ -258,6 +278,10 @@ export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}
 
 /** Ask the service worker for a Background Sync when the browser has it (never awaited on save). */
 export async function requestBackgroundSync() {
-  const registration = await navigator.serviceWorker?.ready;
-  if (registration && 'sync' in registration) await registration.sync.register(SYNC_TAG);
+  try {
+    const registration = await navigator.serviceWorker?.ready;
+    if (registration && 'sync' in registration) await registration.sync.register(SYNC_TAG);
+  } catch (error) {
+    await journal.note('background-sync', error);  // the loop's timer still syncs
+  }
 }

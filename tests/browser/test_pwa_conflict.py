@@ -24,10 +24,10 @@ def test_it_shows_both_versions_and_keeps_the_one_chosen(server, page, alice):
     colis = Colis.objects.get()
     services.update_colis(colis.pk, colis.version, {"poids": "11"}, alice)  # the office edits
 
-    page.locator('.item[data-kind="create"] [data-action="Modifier"]').click()
+    page.locator('.item[data-kind="create"] [data-action="edit"]').click()
     page.fill("#f-poids", "12")
     page.click("#save")
-    resolve = page.locator('[data-action="Résoudre le conflit"]')
+    resolve = page.locator('[data-action="resolve"]')
     expect(resolve).to_be_visible(timeout=20_000)
     resolve.click()
     versions = page.locator("#conflict tr.differs")
@@ -47,7 +47,7 @@ def test_it_edits_in_place_a_colis_that_never_left_the_tablet(server, context, p
     open_lot(page)
     save_colis(page, poids="10")
     page.click("#tab-queue")
-    page.locator('.item[data-kind="create"] [data-action="Modifier"]').click()
+    page.locator('.item[data-kind="create"] [data-action="edit"]').click()
     page.fill("#f-poids", "14")
     page.click("#save")
     page.click("#tab-queue")
@@ -83,7 +83,7 @@ def test_it_edits_the_servers_colis_when_its_op_id_came_back_with_other_data(
         server, context, page, alice):
     """Keeping the tablet's version edits the server's colis; it never makes a second one."""
     assert server_got_it_first(server, context, page, alice)["task"]["status"] == "completed"
-    resolve = page.locator('[data-action="Résoudre le conflit"]')
+    resolve = page.locator('[data-action="resolve"]')
     expect(resolve).to_be_visible(timeout=20_000)
     resolve.click()
     poids = page.locator("#conflict tr.differs").filter(has_text="Poids")
@@ -102,7 +102,7 @@ def test_it_waits_for_the_servers_colis_before_editing_it(server, context, page,
     """As above, while the server has not made its colis yet: the edit waits for it."""
     answer = server_got_it_first(server, context, page, alice, settings=settings)
     assert answer["task"]["status"] == "pending"
-    page.locator('[data-action="Résoudre le conflit"]').click(timeout=20_000)
+    page.locator('[data-action="resolve"]').click(timeout=20_000)
     page.click("#keep-local")
     run_burst()  # the server's colis (99 kg)
     wait_for(lambda: ColisTask.objects.filter(operation="update").exists(), timeout=30)

@@ -56,7 +56,7 @@ def test_it_splits_off_the_item_the_server_fails_on(poisoned_server, context, pa
     assert counts == {**counts, "device": 0, "failed": 1, "completed": 5}
 
     # Corrected, it goes through as a new item; nothing is doubled.
-    refused.locator('[data-action="Corriger"]').click()
+    refused.locator('[data-action="correct"]').click()
     page.fill("#f-description", "Pièces, corrigé")
     page.click("#save")
     expect(completed(page)).to_have_count(5, timeout=20_000)
@@ -70,8 +70,8 @@ def test_it_cancels_a_refused_item_on_the_tablet(poisoned_server, context, page)
     refused = page.locator('.item[data-bucket="failed"]')
     expect(refused).to_have_count(1, timeout=40_000)
     expect(completed(page)).to_have_count(4, timeout=20_000)
-    page.once("dialog", lambda dialog: dialog.accept())
-    refused.locator('[data-action="Annuler"]').click()
+    refused.locator('[data-action="discard"]').click()
+    page.click('#cancel-item [data-reason="agent_cancelled"]')
     expect(page.locator('.item[data-bucket="cancelled"]')).to_have_count(1)
     page.reload()
     expect(page.locator('.item[data-bucket="failed"]')).to_have_count(0)

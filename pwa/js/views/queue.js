@@ -3,7 +3,7 @@
 
 import { photoError } from '../codes.js';
 import { bytes, dateTime, fmt, gettext, number } from '../i18n.js';
-import { bucket } from '../outbox.js';
+import { actionsFor, bucket, currentColis } from '../outbox.js';
 import { h, mount } from './dom.js';
 import { bucketLabel, errorText, fieldLabel, photoLabel, typeLabel } from './labels.js';
 
@@ -11,16 +11,18 @@ const ORDER = ['device', 'sent', 'processing', 'completed', 'failed', 'cancelled
 // Listed in this order: what needs the agent first.
 const LIST_ORDER = ['failed', 'device', 'sent', 'processing', 'completed', 'cancelled'];
 
-function title(item) {
+function title(item, ctx) {
   const labels = item.labels || {};
   if (item.op === 'open_lot') {
     return fmt(gettext('Ouverture du lot %(lot)s'), { lot: item.lot?.numero_lot || typeLabel(item.data.type_lot) });
   }
+  const colis = currentColis(item);
   if (item.op === 'update') {
-    return fmt(gettext('Modification du colis %(numero)s'), { numero: labels.numero_suivi || '' });
+    return fmt(gettext('Modification du colis %(numero)s'), { numero: colis?.numero_suivi || labels.numero_suivi || '' });
   }
-  return [labels.client || `${gettext('Client')} #${item.data.client}`,
-    `${number(item.data.poids, 1)} kg`, item.lot?.numero_lot || labels.lot].filter(Boolean).join(' · ');
+  const clientId = colis?.client ?? item.data.client;
+  return [ctx.clientName(clientId) || labels.client || `${gettext('Client')} #${clientId}`,
+    `${number(colis?.poids ?? item.data.poids, 1)} kg`, item.lot?.numero_lot || labels.lot].filter(Boolean).join(' · ');
 }
 
 function photoLine(item, photo) {
@@ -43,31 +45,25 @@ function errorList(errors) {
     `${fieldLabel(field)} : ${[].concat(messages).map(errorText).join(' ')}`)));
 }
 
-function isVersionConflict(item) {
-  return item.state === 'conflict' || item.task?.error_code === 'version_conflict';
-}
+const ACTION_LABELS = {
+  edit: () => gettext('Modifier'),
+  photo: () => gettext('Ajouter / remplacer la photo'),
+  correct: (item) => (item.state === 'invalid' ? gettext('Corriger') : gettext('Corriger et réessayer')),
+  resend: () => gettext('Renvoyer tel quel'),
+  retry: () => gettext('Réessayer'),
+  resolve: () => gettext('Résoudre le conflit'),
+  move: () => gettext('Changer de lot'),
+  discard: () => gettext('Annuler'),
+  cancel: () => gettext('Annuler'),
+};
+const PRIMARY = ['correct', 'resolve', 'move', 'retry'];
+const DANGER = ['discard', 'cancel'];
 
 function actions(item, ctx) {
-  const b = (label, fn, cls = 'secondary') => h('button', { type: 'button', class: `${cls} small`,
-    dataset: { action: label }, onclick: () => fn(item) }, label);
-  const out = [];
-  if (isVersionConflict(item)) out.push(b(gettext('Résoudre le conflit'), ctx.onResolve, 'primary'));
-  else if (item.state === 'invalid') {
-    out.push(b(gettext('Corriger'), ctx.onCorrect, 'primary'));
-    if (item.refused) out.push(b(gettext('Renvoyer tel quel'), ctx.onResend));
-  }
-  if (['invalid', 'conflict'].includes(item.state) && !item.task) {
-    out.push(b(gettext('Annuler'), ctx.onDiscard, 'danger'));
-  }
-  else if (['failed', 'failed_final'].includes(item.state)) {
-    out.push(b(gettext('Réessayer'), ctx.onRetry, 'primary'));
-    if (item.op !== 'open_lot') out.push(b(gettext('Corriger et réessayer'), ctx.onCorrect));
-  }
-  if (['failed', 'failed_final', 'failed_retry', 'pending'].includes(item.state) && item.task) {
-    out.push(b(gettext('Annuler'), ctx.onCancel, 'danger'));
-  }
-  if (item.op === 'create' && (item.state === 'queued' || item.state === 'completed'
-    || ['pending', 'processing'].includes(bucket(item)))) out.push(b(gettext('Modifier'), ctx.onEdit));
+  // Which actions: outbox.actionsFor, the one table of states × actions.
+  const out = actionsFor(item).map((action) => h('button', { type: 'button',
+    class: `${PRIMARY.includes(action) ? 'primary' : DANGER.includes(action) ? 'danger' : 'secondary'} small`,
+    dataset: { action }, onclick: () => ctx.onAction(action, item) }, ACTION_LABELS[action](item)));
   return out.length ? h('div', { class: 'actions' }, out) : null;
 }
 
@@ -80,14 +76,18 @@ function row(item, ctx) {
       item.state === 'failed_retry' ? ` — ${gettext('nouvel essai prévu')}` : ''));
     detail.push(h('progress', { max: 100, value: task.progress_percentage || 0 }));
   }
-  if (task?.colis?.numero_suivi) {
-    detail.push(h('p', { class: 'numero' }, h('strong', { class: 'numero-suivi' }, task.colis.numero_suivi),
-      task.colis.prix_calcule ? ` · ${number(task.colis.prix_calcule, 0)} ${task.colis.devise}` : ''));
+  const colis = currentColis(item);
+  if (colis?.numero_suivi) {
+    detail.push(h('p', { class: 'numero' }, h('strong', { class: 'numero-suivi' }, colis.numero_suivi),
+      colis.prix_calcule ? ` · ${number(colis.prix_calcule, 0)} ${colis.devise}` : ''));
   }
+  if (item.state === 'cancelling') detail.push(h('p', { class: 'muted' }, gettext('Annulation envoyée au serveur à la prochaine synchronisation.')));
   if (b === 'failed') detail.push(h('p', { class: 'error' }, task?.error_message || gettext('Données à corriger')));
-  return h('li', { class: `item state-${b}`, dataset: { op: item.op_id, kind: item.op, state: item.state, bucket: b } },
+  return h('li', { class: `item state-${b}`, id: ctx.firstFailure === item.op_id ? 'first-failure' : null,
+    tabindex: ctx.firstFailure === item.op_id ? '-1' : null,
+    dataset: { op: item.op_id, kind: item.op, state: item.state, bucket: b } },
     h('div', { class: 'item-head' }, h('span', { class: `badge badge-${b}` }, bucketLabel(b)),
-      h('span', { class: 'item-title' }, title(item))),
+      h('span', { class: 'item-title' }, title(item, ctx))),
     detail, photoLine(item, ctx.photos[item.photo_id]), errorList(item.errors),
     h('p', { class: 'muted small' }, fmt(gettext('Enregistré le %(when)s'), { when: dateTime(item.created_at) })),
     actions(item, ctx));
@@ -98,6 +98,7 @@ export function renderQueue(root, ctx) {
   const { items, counts } = ctx;
   const sorted = [...items].sort((a, b) => LIST_ORDER.indexOf(bucket(a)) - LIST_ORDER.indexOf(bucket(b))
     || b.created_at.localeCompare(a.created_at));
+  const rowCtx = { ...ctx, firstFailure: sorted.find((i) => bucket(i) === 'failed')?.op_id };
   mount(root, h('section', { class: 'card queue' },
     h('h1', {}, gettext("File d'attente")),
     h('div', { class: 'counts', id: 'queue-counts' }, ORDER.map((k) => h('span', {
@@ -107,6 +108,15 @@ export function renderQueue(root, ctx) {
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', id: 'export', onclick: ctx.onExport },
         gettext("Exporter la file d'attente (fichier)"))),
-    sorted.length ? h('ul', { class: 'items', id: 'queue-items' }, sorted.map((i) => row(i, ctx)))
-      : h('p', { class: 'muted' }, gettext('Aucun colis en attente.'))));
+    sorted.length ? h('ul', { class: 'items', id: 'queue-items' }, sorted.map((i) => row(i, rowCtx)))
+      : h('p', { class: 'muted' }, gettext('Aucun colis en attente.')),
+    journalBlock(ctx.journal || [])));
+}
+
+function journalBlock(entries) {
+  return h('details', { class: 'journal', id: 'journal' },
+    h('summary', {}, fmt(gettext('Journal (%(n)s)'), { n: entries.length })),
+    entries.length ? h('ul', {}, entries.map((e) => h('li', {}, h('span', { class: 'muted' }, dateTime(e.at)),
+      ` ${e.where} : ${e.message}`)))
+      : h('p', { class: 'muted' }, gettext('Aucune erreur enregistrée.')));
 }

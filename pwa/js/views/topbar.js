@@ -5,7 +5,7 @@ import { h, mount } from './dom.js';
 
 /** Render the header and the banners. */
 export function renderTopbar(root, banners, ctx) {
-  const { online, counts, running, tab, onTab, onSync, storageWarning } = ctx;
+  const { online, counts, running, tab, onTab, onSync, onShowFailure, storageWarning, update } = ctx;
   const waiting = counts.device + counts.sent + counts.processing;
   const tabButton = (key, label) => h('button', { type: 'button', class: `tab${tab === key ? ' active' : ''}`,
     id: `tab-${key}`, onclick: () => onTab(key) }, label);
@@ -24,6 +24,13 @@ export function renderTopbar(root, banners, ctx) {
   mount(banners,
     online ? null : h('p', { class: 'banner offline', id: 'offline-banner' },
       gettext('Hors ligne : les colis sont enregistrés sur la tablette et partiront dès que le réseau revient.')),
-    counts.failed ? h('p', { class: 'banner failed' }, fmt(gettext('%(n)s élément(s) en échec à traiter dans la file.'), { n: counts.failed })) : null,
+    counts.failed ? h('p', { class: 'banner failed', id: 'failed-banner' },
+      fmt(gettext('%(n)s élément(s) en échec à traiter dans la file.'), { n: counts.failed }), ' ',
+      h('button', { type: 'button', class: 'link-button', id: 'show-failure', onclick: onShowFailure },
+        gettext('Voir le premier'))) : null,
+    update ? h('p', { class: 'banner warning', id: 'update-banner' },
+      gettext('Une nouvelle version de l\'application est prête.'), ' ',
+      h('button', { type: 'button', class: 'link-button', id: 'reload-app', onclick: update },
+        gettext('Recharger'))) : null,
     storageWarning ? h('p', { class: 'banner warning', id: 'storage-warning' }, storageWarning) : null);
 }
