@@ -13,10 +13,18 @@ def manage(*args: str) -> None:
     subprocess.run([sys.executable, "manage.py", *args], check=True)
 
 
+def listen_here(environ) -> str:
+    """DEBUG and the demo passwords: this machine only (HOST 127.0.0.1, and no other Host
+    header, which DNS rebinding would send) unless HOST says otherwise. Returns HOST."""
+    host = environ.setdefault("HOST", "127.0.0.1")
+    if host in ("127.0.0.1", "localhost", "::1"):
+        environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+    return host
+
+
 def main() -> int:
     os.environ.setdefault("DEBUG", "1")
-    # DEBUG, the demo passwords: this machine only, unless HOST says otherwise.
-    host = os.environ.setdefault("HOST", "127.0.0.1")
+    host = listen_here(os.environ)
     port = os.environ.get("PORT", "8000")
     manage("migrate", "--noinput", "-v", "0")
     manage("collectstatic", "--noinput", "-v", "0")

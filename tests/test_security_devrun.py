@@ -48,3 +48,13 @@ def test_it_defaults_make_run_to_loopback():
     dry = subprocess.run(["make", "-n", "run"], cwd=ROOT, capture_output=True, text=True,
                          env={k: v for k, v in os.environ.items() if k != "HOST"})
     assert 'HOST="127.0.0.1"' in dry.stdout
+
+
+def test_it_accepts_only_loopback_host_headers_by_default():
+    from server.devrun import listen_here
+
+    env: dict = {}
+    assert listen_here(env) == "127.0.0.1"
+    assert env["ALLOWED_HOSTS"] == "127.0.0.1,localhost,[::1]"
+    opened = {"HOST": "0.0.0.0"}
+    assert listen_here(opened) == "0.0.0.0" and "ALLOWED_HOSTS" not in opened
