@@ -1,5 +1,6 @@
 """A colis and its photo, linked in either order; attach_photo and the sweeper's photo duties."""
 
+import importlib
 import io
 import uuid
 from datetime import timedelta
@@ -428,3 +429,18 @@ def test_it_shows_a_failed_photos_reason_on_the_lot_page(alice, colis_data, carg
                                              photo_error="photo_unreadable")
     html = web(alice).get(f"/lots/{cargo_lot.pk}/", HTTP_ACCEPT_LANGUAGE=language)
     assert words in html.content.decode() and "photo_unreadable" not in html.content.decode()
+
+
+def test_it_turns_the_sentences_stored_before_into_codes(alice, colis_data):
+    from django.apps import apps
+
+    migration = importlib.import_module("server.cargo.migrations.0003_photo_error_codes")
+    colis, _ = make_colis(alice, colis_data, uuid.uuid4())
+    before = "La photo est tronquée ou illisible : reprenez-la."
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.FAILED, photo_error=before)
+    migration.to_codes(apps, None)
+    colis.refresh_from_db()
+    assert colis.photo_error == "photo_unreadable"
+    migration.to_sentences(apps, None)
+    colis.refresh_from_db()
+    assert colis.photo_error == before
