@@ -90,7 +90,7 @@ def attempt(owner_id: int, photo_id, upload: Upload) -> dict:
     except Exception:  # noqa: BLE001 - storage down, memory short: not the photo's fault,
         # and never the colis' failure; the sweeper tries again, PHOTO_MAX_ATTEMPTS times.
         log.exception("photo %s: attempt failed, left awaiting for the sweeper", photo_id)
-        return {"photo_status": P.AWAITING}
+        return {"photo_status": P.AWAITING, "photo_error": ""}
 
 
 def failed(code: str) -> dict:

@@ -327,17 +327,19 @@ def test_it_makes_the_colis_when_an_early_photo_cannot_be_read(alice, colis_data
     photo_id = uuid.uuid4()
     unreadable(make_upload(alice, photo_id), media)
     assert photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id)) == {
-        "photo_status": "awaiting", "photo_attempts": 1}  # the sweeper will try again
+        "photo_status": "awaiting", "photo_error": "", "photo_attempts": 1}  # the sweeper's
 
 
 def test_it_leaves_the_photo_awaiting_when_the_storage_cannot_save(alice, colis_data, media):
     photo_id = uuid.uuid4()
     colis, _ = make_colis(alice, colis_data, photo_id)
     make_upload(alice, photo_id)
+    Colis.objects.filter(pk=colis.pk).update(photo_status=A.FAILED, photo_error="photo_missing")
     media.joinpath("colis").write_bytes(b"")  # a file where the photos' folder goes
     assert attach_photo(str(photo_id)) == "awaiting"
     colis.refresh_from_db()
     assert colis.photo_status == A.AWAITING and not colis.image
+    assert colis.photo_error == ""  # the reason of before no longer holds
 
 
 def test_it_gives_up_on_a_photo_after_its_attempts(alice, colis_data, media, settings,
