@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import board, lots, supervision
+from . import board, imports, lots, supervision
 
 app_name = "web"
 
@@ -30,4 +30,5 @@ urlpatterns = [
     path("supervision/appareils/<int:device_id>/revoquer/", supervision.revoke,
          name="device-revoke"),
     path("supervision/recherche/", supervision.search, name="search"),
+    path("supervision/import/", imports.import_outbox, name="import"),
 ]
