@@ -4,6 +4,7 @@ import * as api from './api.js';
 import { compressPhoto } from './compress.js';
 import * as db from './db.js';
 import { chooseLanguage, currentLanguage, fmt, gettext, loadCatalog, ngettext } from './i18n.js';
+import * as importer from './importer.js';
 import * as journal from './journal.js';
 import * as outbox from './outbox.js';
 import * as sync from './sync.js';
@@ -324,7 +325,14 @@ async function showSettings(main) {
   renderSettings(main, { lang: currentLanguage(), storage: state.storage, auth: state.auth,
     onLanguage: (lang) => { chooseLanguage(lang); location.reload(); },
     onPersist: async () => { await navigator.storage?.persist?.(); await measureStorage(); renderMain(); },
-    onLogout: async () => { await api.logout(); location.reload(); } });
+    onLogout: async () => { await api.logout(); location.reload(); },
+    onImport: async (file) => {
+      try {
+        const n = await importer.importFile(file, { user: state.auth?.user?.username || null });
+        toast(fmt(gettext('File importée : %(added)s éléments ajoutés, %(skipped)s ignorés, %(photos)s photos.'), n));
+      } catch (error) { toast(importer.refusalText(error)); }
+      afterWrite();
+    } });
 }
 
 async function measureStorage() {

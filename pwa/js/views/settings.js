@@ -3,8 +3,19 @@
 import { bytes, fmt, gettext, LANGUAGES } from '../i18n.js';
 import { h, mount } from './dom.js';
 
-/** Render settings: language picker, storage use and persistence, the login. */
-export function renderSettings(root, { lang, storage, auth, onLanguage, onPersist, onLogout }) {
+function importBlock(onImport) {
+  if (!onImport) return null;
+  const input = h('input', { type: 'file', id: 'import-file', accept: 'application/json,.json', hidden: true,
+    onchange: (e) => { const [file] = e.target.files; e.target.value = ''; if (file) onImport(file); } });
+  return [h('h2', {}, gettext("Reprendre une autre tablette")),
+    h('p', { class: 'hint' }, gettext("Le fichier exporté depuis la file d'attente d'une autre tablette (même agent) : ses éléments s'ajoutent à cette file et partent à la synchronisation, sans doublon.")),
+    input,
+    h('button', { type: 'button', class: 'secondary', id: 'import', onclick: () => input.click() },
+      gettext("Importer une file d'attente (fichier)"))];
+}
+
+/** Render settings: language picker, storage use and persistence, importing a queue, the login. */
+export function renderSettings(root, { lang, storage, auth, onLanguage, onPersist, onLogout, onImport }) {
   const picker = h('select', { id: 'language', onchange: (e) => onLanguage(e.target.value) },
     LANGUAGES.map(([code, name]) => h('option', { value: code }, name)));
   picker.value = lang;
@@ -27,6 +38,7 @@ export function renderSettings(root, { lang, storage, auth, onLanguage, onPersis
       ['supervisor', 'admin'].includes(auth?.user?.role)
         ? [' · ', h('a', { href: '/supervision/', id: 'link-supervision' }, gettext('Synchronisation'))]
         : null),
+    importBlock(onImport),
     h('h2', {}, gettext('Tablette')),
     h('p', {}, fmt(gettext('Connecté : %(user)s sur « %(device)s »'), { user: auth?.user?.username || '—', device: auth?.device_name || '—' })),
     h('button', { type: 'button', class: 'danger', id: 'logout', onclick: onLogout }, gettext('Se déconnecter (la file est gardée)'))));
