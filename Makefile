@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 # `make run` listens on this machine only; HOST=0.0.0.0 opens it to the network.
 HOST ?= 127.0.0.1
 
-.PHONY: run test venv bench lint
+.PHONY: run test venv bench lint screenshots
 
 venv: $(STAMP)
 
@@ -21,6 +21,11 @@ run: venv
 
 test: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m server.embedded_redis $(PY) -m pytest $(PYTEST_ARGS)
+
+# Refresh the committed screenshots in docs/screenshots (ordinary test runs never write there).
+screenshots: venv
+	SCREENSHOTS_DIR="$(CURDIR)/docs/screenshots" PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+		$(PY) -m server.embedded_redis $(PY) -m pytest -q -m screenshots tests/browser
 
 lint: venv
 	$(VENV)/bin/ruff check .

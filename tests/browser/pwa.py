@@ -1,16 +1,23 @@
 """Steps the PWA tests share: log in, open a lot, fill and save a colis, read the queue."""
 
+import os
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a temporary folder; `make screenshots` points SCREENSHOTS_DIR at
+# docs/screenshots to refresh the committed ones (ordinary runs never touch them).
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR")
+                   or Path(tempfile.gettempdir()) / "colis-screenshots")
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Save docs/screenshots/pwa-<name>.png (the README shows them)."""
+def screenshot(page: Page, name: str, **options) -> Path:
+    """Save <SCREENSHOTS>/pwa-<name>.png; return its path."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"pwa-{name}.png"))
+    path = SCREENSHOTS / f"pwa-{name}.png"
+    page.screenshot(path=str(path), **options)
+    return path
 
 
 def login(page: Page, base: str, username: str = "alice", password: str = "password",

@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CLIENTS = ["Diallo", "Traoré", "Koné", "Ouédraogo", "Diallo"]
 
 
+@pytest.mark.screenshots
 def test_it_keeps_five_colis_offline_and_syncs_them_once(server, context, page, photo_file):
     login(page, server.url)
     context.set_offline(True)

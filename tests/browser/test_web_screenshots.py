@@ -1,12 +1,11 @@
 """The dashboards in Chromium: log in, each page renders, the board updates in place.
 
-Saves docs/screenshots/web-*.png for the README.
+Saves web-*.png screenshots (docs/screenshots/ under `make screenshots`, for the README).
 """
 
 import io
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
@@ -21,9 +20,11 @@ from sync import states
 from sync.models import ColisTask, Status
 from tests.conftest import device_client, item
 
+from .pwa import SCREENSHOTS
+
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+pytestmark = [pytest.mark.browser, pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
+SHOTS = SCREENSHOTS  # a temporary folder, or docs/screenshots under `make screenshots`
 
 
 def _thumbnail(colour: tuple[int, int, int]) -> ContentFile:
