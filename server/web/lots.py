@@ -5,7 +5,7 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from server.cargo import services
 from server.cargo.models import Colis, Lot
-from sync import actions
 from sync.api import tasks_for
 from sync.models import TaskEvent
 
@@ -22,15 +21,24 @@ from .access import login, registrar
 from .forms import OpenLotForm
 from .labels import qr_svg
 
-LOTS_PER_PAGE = 50  # open lots on /lots/
+LOTS_PER_PAGE = 25  # open lots on /lots/ (as on the board)
 COLIS_PER_PAGE = 100  # colis on a lot's page
-TASKS_PER_PAGE = 100  # tasks with their history on a lot's page
+TASKS_PER_PAGE = 25  # tasks with their history on a lot's page (as on the board)
 LABELS_PER_PAGE = 100  # labels on a sheet, printed a page at a time
 
 
-def _page(request, rows, param: str, per_page: int) -> Page:
-    """Page `?<param>=N` of `rows` (the first for a missing or bad number, the last past it)."""
-    return Paginator(rows, per_page).get_page(request.GET.get(param))
+def _page(request, rows: QuerySet, param: str, per_page: int) -> Page:
+    """Page `?<param>=N` of `rows` (the first for a missing or bad number, the last past it).
+
+    The page is chosen on bare primary keys, then its rows are read with their joins: deep
+    in a lot of thousands, the OFFSET then skips keys, not joined rows (a join of every
+    task with its colis was 0.4 s on the last page of a 10,000-colis lot).
+    """
+    page = Paginator(rows.values_list("pk", flat=True), per_page).get_page(
+        request.GET.get(param))
+    found = rows.in_bulk(list(page.object_list))
+    page.object_list = [found[pk] for pk in page.object_list if pk in found]
+    return page
 
 
 @login
@@ -83,8 +91,8 @@ def lot_close(request, lot_id):
     if request.method != "POST":
         return render(request, "web/lot_close.html", {"lot": lot, "n_active": n_active})
     try:
-        actions.close_lot(lot.pk, request.user)
-    except actions.LotBusy as busy:
+        services.close_lot(lot, request.user)
+    except services.LotBusy as busy:
         return render(request, "web/lot_close.html", {"lot": lot, "n_active": busy.active,
                                                       "refused": True}, status=409)
     except services.InvalidData:  # closed already

@@ -42,12 +42,16 @@ def durations(tasks: QuerySet) -> list[float]:
 def board_counts(tasks: QuerySet, now: datetime | None = None) -> dict:
     """The four counts of « Mes tâches » and today's average time to completion."""
     now = now or timezone.now()
+    done = Q(status=Status.COMPLETED, completed_at__gte=now - DAY)
     counts = tasks.aggregate(
         pending=Count("pk", filter=Q(status=Status.PENDING)),
         running=Count("pk", filter=Q(status__in=RUNNING)),
         failed=Count("pk", filter=Q(status__in=FAILED_STATES)),
-        done_24h=Count("pk", filter=Q(status=Status.COMPLETED, completed_at__gte=now - DAY)),
+        # colis, not tasks: a colis edited twice is one row of « Terminées »
+        done_colis=Count("colis", filter=done, distinct=True),
+        done_bare=Count("pk", filter=done & Q(colis__isnull=True)),
     )
+    counts["done_24h"] = counts.pop("done_colis") + counts.pop("done_bare")
     midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     today = durations(tasks.filter(completed_at__gte=midnight))
     counts["avg_today"] = mean(today) if today else None
@@ -64,14 +68,14 @@ def lot_rows(lots: Iterable[Lot]) -> list[Lot]:
     lots = list(lots)
     ids = [lot.pk for lot in lots]
     totals = {row["lot"]: row for row in Colis.objects.filter(lot__in=ids).order_by()
-              .values("lot").annotate(n=Count("pk"), poids=Sum("poids"),
-                                      prix=Sum("prix_calcule"))}
+              .values("lot").annotate(n_colis=Count("pk"), total_poids=Sum("poids"),
+                                      total_prix=Sum("prix_calcule"))}
     active = dict(ColisTask.objects.filter(lot__in=ids, status__in=ACTIVE).order_by()
                   .values("lot").annotate(n=Count("pk")).values_list("lot", "n"))
     for lot in lots:
         row = totals.get(lot.pk, {})
-        lot.n_colis, lot.n_active = row.get("n", 0), active.get(lot.pk, 0)
-        lot.total_poids, lot.total_prix = row.get("poids"), row.get("prix")
+        lot.n_colis, lot.n_active = row.get("n_colis", 0), active.get(lot.pk, 0)
+        lot.total_poids, lot.total_prix = row.get("total_poids"), row.get("total_prix")
     return lots
 
 
