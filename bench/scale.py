@@ -1,28 +1,54 @@
 """Scenario 5, scale: 1 million colis (and their tasks) from 200 agents' devices in
 PostgreSQL, bulk-loaded with generate_series, then the p95 of what devices and people read
 most: one agent's changes feed, the agent's active tasks, the agent board and the
-supervisor page, each with EXPLAIN (ANALYZE, BUFFERS) of its slowest queries.
+supervisor page, each with EXPLAIN (ANALYZE, BUFFERS) of its slowest queries. Its lots
+part adds one open sea lot of 10,000 colis and times the lot pages (/lots/, the lot's page,
+its label sheet) against the old query shape, measured in the same run.
 
-The data lives in its own database (`colis_scale`), kept between runs: it is rebuilt only
-when its size differs from the one asked for.
+The data lives in its own database (`colis_scale`, or BENCH_SCALE_DB / --db), kept between
+runs: it is rebuilt only when its size differs from the one asked for.
+
+    python -m bench.scale [--quick] [--db NAME]           # the whole scenario
+    python -m bench.scale --lots [--quick] [--db NAME]    # its lots part only
 """
 
+import argparse
+import os
+import re
 import time
 
 from . import report
 from .env import Stack, psql
-from .stats import median, percentile, spread, table
+from .stats import median, percentile, ratio, spread, table
 
-DB = "colis_scale"
+DB = os.environ.get("BENCH_SCALE_DB", "colis_scale")
 AGENTS = 200
 LOTS_PER_AGENT = 10
+BIG_LOT = "SCALE-BIG"  # the lots part's sea lot, outside the scenario's count of colis
+BIG_COLIS = 10_000
+LOTS_START, LOTS_END = "<!-- lots part -->", "<!-- /lots part -->"
 
 
-def _load(n: int) -> None:
+def _default_new(cur) -> None:
+    """Give each column whose model field has a constant default that default in the
+    database too: a field that a later migration adds, which the INSERTs here do not name,
+    is then filled as Django would fill it."""
+    from server.cargo.models import Colis, Lot
+    from sync.models import ColisTask, TaskEvent
+
+    for model in (Lot, Colis, ColisTask, TaskEvent):
+        for f in model._meta.concrete_fields:
+            if f.has_default() and isinstance(f.default, int | str) and not f.null:
+                cur.execute(f'ALTER TABLE "{model._meta.db_table}" ALTER COLUMN "{f.column}"'
+                            " SET DEFAULT %s", [f.default])
+
+
+def _load(n: int, db: str = DB) -> None:
     """Lots, colis and their tasks for the seeded agents, by SQL (minutes, not hours)."""
     from django.db import connection
 
     with connection.cursor() as cur:
+        _default_new(cur)
         cur.execute("SELECT min(id), max(id) FROM accounts_user WHERE role = 'agent_chine'")
         lo, hi = cur.fetchone()
         cur.execute("SELECT min(id), max(id) FROM cargo_client")
@@ -73,13 +99,13 @@ def _load(n: int) -> None:
             WHERE NOT EXISTS (SELECT 1 FROM cargo_sequence WHERE key = 'changes');
         """
         cur.execute(sql)
-    psql(DB, "VACUUM ANALYZE", timeout=1200)
+    psql(db, "VACUUM ANALYZE", timeout=1200)
 
 
 def _count() -> int:
     from server.cargo.models import Colis
 
-    return Colis.objects.count()
+    return Colis.objects.exclude(lot__numero_lot=BIG_LOT).count()
 
 
 def _login(base: str, username: str):
@@ -123,15 +149,10 @@ def _endpoints(stack: Stack, base: str) -> dict:
 def _explain(path: str, how: dict) -> str:
     """EXPLAIN (ANALYZE, BUFFERS) of the two slowest queries the view runs."""
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from server.accounts.models import User
-
-    client = Client()
-    headers = dict(how)
-    if "user" in headers:
-        client.force_login(User.objects.get(username=headers.pop("user")))
+    client = _client(how)
+    headers = {k: v for k, v in how.items() if k != "user"}
     with CaptureQueriesContext(connection) as ctx:
         client.get(path, **headers)
     slow = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:2]
@@ -146,51 +167,262 @@ def _explain(path: str, how: dict) -> str:
     return f"{len(ctx.captured_queries)} queries; the slowest:\n\n" + "\n\n".join(out)
 
 
-def run(quick: bool = False) -> str:
+def _client(how: dict):
+    """Django's in-process test client, logged in as `how["user"]` if it names one."""
+    from django.test import Client
+
+    from server.accounts.models import User
+
+    client = Client()
+    if "user" in how:
+        client.force_login(User.objects.get(username=how["user"]))
+    return client
+
+
+def _time(base: str, eps: dict, reps: int, per_run: int) -> dict:
+    """p50 and p95 of each run of `per_run` sequential GETs, and the slowest queries' plans."""
+    res = {}
+    for name, (session, path, how) in eps.items():
+        session.get(base + path, timeout=60)  # warm the caches and the connection
+        runs = []
+        codes = set()
+        for _ in range(reps):
+            lat = []
+            for _ in range(per_run):
+                t = time.perf_counter()
+                codes.add(session.get(base + path, timeout=120).status_code)
+                lat.append((time.perf_counter() - t) * 1000)
+            runs.append(lat)
+        res[name] = {"p50": [percentile(r, 50) for r in runs],
+                     "p95": [percentile(r, 95) for r in runs], "codes": codes,
+                     "explain": _explain(path, how)}
+    return res
+
+
+# --- the lots part -----------------------------------------------------------------------
+
+def _big_lot(n: int = BIG_COLIS) -> int:
+    """An open sea lot of `n` colis by several agents, each colis with its task (1 % still
+    pending) and its history (2 or 3 events); made once by SQL, kept between runs."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT id FROM cargo_lot WHERE numero_lot = %s", [BIG_LOT])
+        row = cur.fetchone()
+        if row:
+            cur.execute("SELECT count(*) FROM cargo_colis WHERE lot_id = %s", [row[0]])
+            if cur.fetchone()[0] == n:
+                return row[0]
+            cur.execute("""
+                DELETE FROM sync_taskevent WHERE task_id IN
+                    (SELECT id FROM sync_colistask WHERE lot_id = %(lot)s);
+                DELETE FROM sync_colistask WHERE lot_id = %(lot)s;
+                DELETE FROM cargo_colis WHERE lot_id = %(lot)s;
+                DELETE FROM cargo_lot WHERE id = %(lot)s;""", {"lot": row[0]})
+        _default_new(cur)
+        cur.execute("SELECT min(id), max(id) FROM accounts_user WHERE role = 'agent_chine'")
+        lo, hi = cur.fetchone()
+        cur.execute("SELECT min(id), max(id) FROM cargo_client")
+        clo, chi = cur.fetchone()
+        cur.execute("SELECT id FROM cargo_tariff WHERE mode = 'bateau'")
+        tariff = cur.fetchone()[0]
+        cur.execute("SELECT coalesce(max(change_seq), 0) FROM sync_colistask")
+        seq = cur.fetchone()[0]
+        cur.execute(f"""
+        INSERT INTO cargo_lot (numero_lot, type_lot, statut, agent_createur_id, created_at,
+                               updated_at)
+        VALUES ('{BIG_LOT}', 'bateau', 'ouvert', {lo}, now(), now());
+        CREATE TEMP TABLE big_lot AS SELECT id FROM cargo_lot WHERE numero_lot = '{BIG_LOT}';
+        INSERT INTO cargo_colis (numero_suivi, lot_id, client_id, type_transport, poids,
+            longueur, largeur, hauteur, mode_paiement, statut, description, image, thumbnail,
+            photo_status, photo_error, prix_calcule, devise, tariff_id, version, created_by_id,
+            created_at, updated_at)
+        SELECT 'CSBIG-' || lpad(g::text, 6, '0') || '-0', b.id, {clo} + g % ({chi} - {clo} + 1),
+               'bateau', 1 + g % 50, 60, 40, 40, 'non_paye', 'receptionne_chine', '', '', '',
+               'none', '', 33600, 'XOF', {tariff}, 1, {lo} + g % ({hi} - {lo} + 1),
+               now() - make_interval(secs => ({n} - g) * 60), now()
+        FROM generate_series(1, {n}) g CROSS JOIN big_lot b;
+        INSERT INTO sync_colistask (task_id, op_id, operation, status, current_step,
+            progress_percentage, colis_data, payload_hash, lot_id, colis_id, initiated_by_id,
+            device_id, error_code, error_message, errors, retry_count, max_retries, rq_job_id,
+            change_seq, created_at, started_at, completed_at, updated_at, heartbeat_at)
+        SELECT gen_random_uuid(), gen_random_uuid(), 'create', s.status, '',
+               CASE WHEN s.status = 'completed' THEN 100 ELSE 0 END, '{{}}', '', c.lot_id,
+               CASE WHEN s.status = 'completed' THEN c.id END, c.created_by_id,
+               (SELECT min(d.id) FROM accounts_device d WHERE d.user_id = c.created_by_id),
+               '', '', '{{}}', 0, 3, '', {seq} + row_number() OVER (ORDER BY c.id),
+               c.created_at, c.created_at,
+               CASE WHEN s.status = 'completed' THEN c.created_at + interval '2 s' END,
+               c.created_at + interval '2 s', c.created_at
+        FROM cargo_colis c
+        CROSS JOIN LATERAL (SELECT CASE WHEN c.id % 100 = 0 THEN 'pending'
+                                   ELSE 'completed' END AS status) s
+        WHERE c.lot_id = (SELECT id FROM big_lot);
+        INSERT INTO sync_taskevent (task_id, from_status, to_status, at, by_id, message)
+        SELECT t.id, e.from_status, e.to_status, t.created_at + e.after, t.initiated_by_id, ''
+        FROM sync_colistask t
+        CROSS JOIN (VALUES ('', 'pending', interval '0 s'),
+                           ('pending', 'processing', interval '1 s'),
+                           ('processing', 'completed', interval '2 s')) e(from_status, to_status, after)
+        WHERE t.lot_id = (SELECT id FROM big_lot) AND (t.status = 'completed' OR e.from_status = '');
+        UPDATE cargo_sequence SET value = (SELECT max(change_seq) FROM sync_colistask)
+            WHERE key = 'changes';
+        ANALYZE cargo_lot; ANALYZE cargo_colis; ANALYZE sync_colistask; ANALYZE sync_taskevent;
+        """)
+        cur.execute(f"SELECT id FROM cargo_lot WHERE numero_lot = '{BIG_LOT}'")
+        return cur.fetchone()[0]
+
+
+def _old_lot_rows(lots):
+    """The old query shape of /lots/ (the baseline): one GROUP BY over the lots' colis whose
+    active-task count is a subquery, which the database runs once per colis row."""
+    from django.db.models import Count, IntegerField, OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from sync.models import ACTIVE, ColisTask
+
+    active = (ColisTask.objects.filter(lot=OuterRef("pk"), status__in=ACTIVE)
+              .order_by().values("lot").annotate(n=Count("pk")).values("n"))
+    return lots.annotate(
+        n_colis=Count("colis"), total_poids=Sum("colis__poids"),
+        total_prix=Sum("colis__prix_calcule"),
+        n_active=Coalesce(Subquery(active, output_field=IntegerField()), 0))
+
+
+def _old_pages(big: int, reps: int) -> dict:
+    """ms of each run of the old shapes (in-process: no HTTP, in the baseline's favour);
+    past 20 s a shape runs once (the old /lots/ takes most of a minute here)."""
+    from server.cargo.models import Lot
+    from server.web import lots as views
+
+    client = _client({"user": "superviseur"})
+
+    def lots_page() -> None:
+        list(_old_lot_rows(Lot.objects.filter(statut=Lot.Statut.OUVERT)))
+        list(_old_lot_rows(Lot.objects.exclude(statut=Lot.Statut.OUVERT))[:20])
+
+    def unpaged(path: str):
+        def get() -> None:
+            saved = views.COLIS_PER_PAGE, views.TASKS_PER_PAGE, views.LABELS_PER_PAGE
+            views.COLIS_PER_PAGE = views.LABELS_PER_PAGE = 10**9  # all on one page
+            views.TASKS_PER_PAGE = 200  # the old page showed the 200 newest tasks
+            try:
+                assert client.get(path).status_code == 200
+            finally:
+                views.COLIS_PER_PAGE, views.TASKS_PER_PAGE, views.LABELS_PER_PAGE = saved
+        return get
+
+    shapes = {"lots": lots_page, "lot": unpaged(f"/lots/{big}/"),
+              "labels": unpaged(f"/lots/{big}/etiquettes/")}
+    out = {}
+    for name, shape in shapes.items():
+        out[name] = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            shape()
+            out[name].append((time.perf_counter() - t) * 1000)
+            if out[name][-1] > 20_000:
+                break
+    return out
+
+
+def _lots_part(base: str, big: int, reps: int, per_run: int) -> dict:
+    from server.cargo.models import Lot
+
+    sup = _login(base, "superviseur")
+    how = {"user": "superviseur"}
+    pages = {
+        "lots list (/lots/)": ("/lots/", "lots"),
+        f"lot of {BIG_COLIS:,} colis (/lots/<id>/), first page": (f"/lots/{big}/", "lot"),
+        f"lot of {BIG_COLIS:,} colis, last page of colis and of tasks":
+            (f"/lots/{big}/?p_colis={BIG_COLIS // 100}&p_tasks={BIG_COLIS // 100}", "lot"),
+        "its label sheet (/lots/<id>/etiquettes/), first 100": (f"/lots/{big}/etiquettes/",
+                                                                "labels"),
+    }
+    res = _time(base, {name: (sup, path, how) for name, (path, _) in pages.items()},
+                reps, per_run)
+    old = _old_pages(big, reps)
+    for name, (_, shape) in pages.items():
+        res[name]["baseline"] = old[shape]
+    return {"res": res, "open": Lot.objects.filter(statut=Lot.Statut.OUVERT).count(),
+            "reps": reps, "per_run": per_run}
+
+
+def _lots_md(lots: dict, n: int) -> str:
+    res = lots["res"]
+    rows = [[name, spread(r["p50"]), spread(r["p95"]), ",".join(map(str, sorted(r["codes"]))),
+             r["explain"].split()[0], spread(r["baseline"], 0),
+             ratio(r["baseline"], r["p50"])] for name, r in res.items()]
+    pages = [r for name, r in res.items() if "label" not in name]
+    worst = max(median(r["p95"]) for r in pages)
+    plans = "\n\n".join(f"<details><summary>{name}</summary>\n\n{r['explain']}\n\n</details>"
+                        for name, r in res.items())
+    return f"""{LOTS_START}
+### Lot pages: an open sea lot of {BIG_COLIS:,} colis
+
+Generated {report.now()} on {report.machine()}; {n:,} colis in the database besides the
+sea lot. The lots part adds, by SQL, one open `bateau` lot of {BIG_COLIS:,} colis from the
+{AGENTS} agents, each colis with its task (1 % still pending) and its 2–3 history events
+({lots["open"]:,} open lots in all). The supervisor (who sees every task) reads its pages,
+{lots["per_run"]} sequential requests per run, {lots["reps"]} runs, against the same gunicorn.
+*Queries*: how many the page runs. **Baseline:** the old shape, measured in the same run
+in-process (Django's test client, no HTTP: in its favour): for `/lots/`, its two lot queries
+alone, as they were (one GROUP BY over every open lot's colis, the active-task count a
+subquery grouped on, so run once per colis row), without the page around them; for the
+lot's page and its labels, the same views with every colis on one page (and the 200 newest
+tasks), as before pagination. The last page reads as much as the first: both against the
+same baseline. Ratios = baseline ÷ p50. Times in ms.
+
+{table(["what", "p50 ms", "p95 ms", "HTTP", "queries", "baseline ms", "ratio p50"], rows)}
+
+Target: `/lots/` and the lot's page p95 < 100 ms: **{"met" if worst < 100 else "missed"}**
+(worst {worst:.0f} ms). The label sheet draws 100 QR codes (segno's mask choice, ≈2 ms
+each): a sheet is a print job, not a page to load often.
+
+<details><summary>Query plans of the lot pages (EXPLAIN ANALYZE, BUFFERS)</summary>
+
+{plans}
+
+</details>
+{LOTS_END}"""
+
+
+def run(quick: bool = False, lots_only: bool = False, db: str = DB) -> str:
     n = 100_000 if quick else 1_000_000
     reps, per_run = (3, 15) if quick else (3, 40)
     t0 = time.monotonic()
     try:
-        psql(DB, "SELECT 1")
+        psql(db, "SELECT 1")
         exists = True
     except RuntimeError:
         exists = False
-    with Stack(db=DB, agents=AGENTS, fresh=False) as stack:
+    with Stack(db=db, agents=AGENTS, fresh=False) as stack:
         if not exists or _count() != n:
-            _rebuild(stack, n)
+            _rebuild(stack, n, db)
+        big = _big_lot()
         load_s = time.monotonic() - t0
         base = stack.web(workers=1, threads=4)
-        eps = _endpoints(stack, base)
-        res = {}
-        for name, (session, path, how) in eps.items():
-            session.get(base + path, timeout=60)  # warm the caches and the connection
-            runs = []
-            for _ in range(reps):
-                lat, codes = [], set()
-                for _ in range(per_run):
-                    t = time.perf_counter()
-                    codes.add(session.get(base + path, timeout=120).status_code)
-                    lat.append((time.perf_counter() - t) * 1000)
-                runs.append(lat)
-            res[name] = {"p50": [percentile(r, 50) for r in runs],
-                         "p95": [percentile(r, 95) for r in runs], "codes": codes,
-                         "explain": _explain(path, how)}
-    return _write(res, n, reps, per_run, load_s, time.monotonic() - t0)
+        res = {} if lots_only else _time(base, _endpoints(stack, base), reps, per_run)
+        lots = _lots_part(base, big, reps, per_run)
+    if lots_only:
+        return _write_lots(_lots_md(lots, n))
+    return _write(res, lots, n, reps, per_run, load_s, time.monotonic() - t0)
 
 
-def _rebuild(stack: Stack, n: int) -> None:
+def _rebuild(stack: Stack, n: int, db: str) -> None:
     from django.db import connections
 
     from .env import create_database, seed, truncate_all
 
     connections.close_all()
-    create_database(DB, stack.redis_url)
+    create_database(db, stack.redis_url)
     truncate_all()
     stack.seed = seed(AGENTS, clients=1000)
-    _load(n)
+    _load(n, db)
 
 
-def _write(res: dict, n: int, reps: int, per_run: int, load_s: float, elapsed: float) -> str:
+def _write(res: dict, lots: dict, n: int, reps: int, per_run: int, load_s: float,
+           elapsed: float) -> str:
     rows = [[name, spread(r["p50"]), spread(r["p95"]), ",".join(map(str, sorted(r["codes"])))]
             for name, r in res.items()]
     feed = median(res["changes feed, since = 20 changes ago"]["p95"])
@@ -209,9 +441,38 @@ Target: changes feed p95 < 100 ms at 1 M: **{"met" if feed < 100 and n >= 1_000_
 "missed" if feed >= 100 else f"not measured at 1 M (this run: {n:,})"}** ({feed:.0f} ms).
 Scenario wall time {elapsed:.0f} s.
 
+{_lots_md(lots, n)}
+
 ### Query plans (EXPLAIN ANALYZE, BUFFERS)
 
 {plans}
 """
     report.write_section("scale", md)
     return md
+
+
+def _write_lots(lots_md: str) -> str:
+    """Put a lots-only run's part into the scale section, the rest of it left as it was
+    (with its own date: the part says when it was generated)."""
+    path = report.SECTIONS / "scale.md"
+    if not path.exists():
+        report.write_section("scale", "## 5. Scale: lot pages\n\n" + lots_md)
+        return lots_md
+    text = path.read_text()
+    part = re.compile(re.escape(LOTS_START) + ".*?" + re.escape(LOTS_END), re.S)
+    if part.search(text):
+        text = part.sub(lambda _: lots_md, text)
+    else:
+        text = text.replace("### Query plans", lots_md + "\n\n### Query plans", 1)
+    path.write_text(text)
+    report.assemble()
+    return lots_md
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Scenario 5, scale (or its lots part).")
+    parser.add_argument("--quick", action="store_true", help="100,000 colis, fewer requests")
+    parser.add_argument("--lots", action="store_true", help="the lots part only")
+    parser.add_argument("--db", default=DB, help=f"the scale database (default {DB})")
+    args = parser.parse_args()
+    print(run(quick=args.quick, lots_only=args.lots, db=args.db), flush=True)
