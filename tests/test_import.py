@@ -225,3 +225,34 @@ def test_it_lets_an_admin_import_too(alice, client_row, tariffs, inline_jobs):
     _, body = offline_outbox(client_row)
     assert upload(admin, body).context["summary"].accepted == 3
     assert set(Colis.objects.values_list("created_by__username", flat=True)) == {"alice"}
+
+
+def test_it_sends_nothing_the_agent_cancelled(alice, charlie, client_row, tariffs, inline_jobs):
+    lot = entry("open_lot", {"type_lot": "cargo"}, 0)
+    kept = entry("create", colis(client_row, lot["op_id"]), 1)
+    cancelling = entry("create", colis(client_row, lot["op_id"], "2"), 2, state="cancelling")
+    dismissed = entry("create", colis(client_row, lot["op_id"], "3"), 3, state="cancelled",
+                      dismissed=True)
+    summary = upload(charlie, export([lot, kept, cancelling, dismissed])).context["summary"]
+    assert (summary.accepted, summary.done) == (2, 2)
+    assert list(Colis.objects.values_list("poids", flat=True)) == [Decimal("12.5")]
+
+
+def test_it_leaves_the_photo_of_a_refused_item(alice, charlie, client_row, tariffs,
+                                              inline_jobs):
+    lot = entry("open_lot", {"type_lot": "cargo"}, 0)
+    bad, photo = with_photo(entry("create", colis(client_row, lot["op_id"], "-1"), 1))
+    summary = upload(charlie, export([lot, bad], [photo])).context["summary"]
+    assert summary.photos_taken == 0
+    assert summary.photos_left == [(photo["photo_id"], "photo_no_item")]
+    assert Upload.objects.count() == 0
+
+
+def test_it_refuses_the_file_of_an_agent_who_left(alice, charlie, client_row):
+    alice.is_active = False
+    alice.save()
+    _, body = offline_outbox(client_row)
+    response = upload(charlie, body)
+    assert response.status_code == 400
+    assert "« alice » n&#x27;est pas un agent actif" in response.content.decode()
+    assert Lot.objects.count() == 0

@@ -72,7 +72,7 @@ def test_it_takes_over_another_tablets_outbox_and_syncs_each_colis_once(
     assert ColisTask.objects.count() == 2
 
 
-def test_it_refuses_a_file_that_is_not_an_outbox(server, page, tmp_path):
+def test_it_refuses_a_file_that_is_not_this_agents_outbox(server, page, tmp_path):
     login(page, server.url)
     path = tmp_path / "notes.json"
     path.write_text(json.dumps({"format": "colis-sync-outbox", "version": 7, "items": [],
@@ -82,3 +82,7 @@ def test_it_refuses_a_file_that_is_not_an_outbox(server, page, tmp_path):
     path.write_text("not json", encoding="utf-8")
     import_file(page, path)
     expect(page.locator("#toast")).to_contain_text("n'est pas du JSON lisible")
+    path.write_text(json.dumps({"format": "colis-sync-outbox", "version": 1, "user": "bob",
+                                "items": [], "photos": []}), encoding="utf-8")
+    import_file(page, path)
+    expect(page.locator("#toast")).to_contain_text("Ce fichier est la file de « bob »")
