@@ -77,14 +77,37 @@ def _answers(results) -> list[dict]:
     return [r.to_dict() for r in results]
 
 
-def _report_outbox(request, report) -> None:
+def _count(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 \
+        else None
+
+
+def _report_outbox(request, report) -> bool:
+    """Record the tablet's report of its outbox; False when there is none to record."""
     device = getattr(request, "device", None)
     if device is None or not isinstance(report, dict):
-        return
-    pending = report.get("outbox_pending")
-    oldest = report.get("oldest_pending_at")
-    if isinstance(pending, int) and not isinstance(pending, bool) and 0 <= pending < 2**31:
-        device.report_outbox(pending, parse_aware(oldest))
+        return False
+    pending = _count(report.get("outbox_pending"))
+    if pending is None:
+        return False
+    device.report_outbox(pending, parse_aware(report.get("oldest_pending_at")),
+                         photos=_count(report.get("photos_pending")))
+    return True
+
+
+class DeviceReportView(APIView):
+    """The tablet's heartbeat after every sync cycle, nothing left included: what it still
+    holds (items not accepted yet, photos not uploaded yet, the oldest), so /supervision/
+    shows « à jour » at zero instead of the count sent beside the last batch."""
+
+    permission_classes = [IsAuthenticated, CanRegisterColis]
+
+    @extend_schema(request=shapes.DeviceReportSerializer, responses={204: None, 400: dict})
+    def post(self, request):
+        if not _report_outbox(request, request.data):
+            return Response({"outbox_pending": ["Un entier positif ou nul est requis (appareil)."]},
+                            status=status.HTTP_400_BAD_REQUEST)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ChangesView(APIView):

@@ -64,7 +64,9 @@ class ItemSerializer(serializers.Serializer):
 
 
 class DeviceReportSerializer(serializers.Serializer):
-    outbox_pending = serializers.IntegerField(min_value=0)
+    outbox_pending = serializers.IntegerField(min_value=0, help_text="items not accepted yet")
+    photos_pending = serializers.IntegerField(min_value=0, required=False,
+                                              help_text="photos not uploaded yet")
     oldest_pending_at = serializers.DateTimeField(allow_null=True)
 
 

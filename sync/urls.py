@@ -9,5 +9,6 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", api.TaskDetail.as_view(), name="task-detail"),
     path("tasks/<uuid:task_id>/retry/", api.TaskRetry.as_view(), name="task-retry"),
     path("tasks/<uuid:task_id>/cancel/", api.TaskCancel.as_view(), name="task-cancel"),
+    path("devices/report/", api.DeviceReportView.as_view(), name="device-report"),
     path("health/", api.HealthView.as_view(), name="health"),
 ]

@@ -99,7 +99,7 @@ function renderChrome() {
   renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
     running: sync.status.running, tab: state.tab, storageWarning,
     onTab: (tab) => { state.tab = tab; state.overlay = null; renderMain(); renderChrome(); },
-    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null,
+    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: sync.live,
     onShowFailure: () => {
       state.tab = 'queue'; state.overlay = null; renderMain(); renderChrome();
       const first = $('first-failure');
@@ -212,6 +212,7 @@ async function saveEdit(item, mode, values, client) {
 
 function showQueue(main) {
   renderQueue(main, { items: state.items, photos: state.photos, counts: counts(), lastSync: state.lastSync,
+    live: sync.live,
     syncError: syncErrorText(sync.status.lastError), journal: state.journal,
     journalOpen: state.journalOpen, onJournalToggle: (open) => { state.journalOpen = open; },
     clientName: (id) => clientLabel(state.clients.find((c) => c.id === Number(id))),
@@ -341,6 +342,14 @@ async function measureStorage() {
   state.storage = { usage: estimate.usage || 0, quota: estimate.quota || 0, persisted: Boolean(persisted) };
 }
 
+function throttle(fn, ms) {
+  let timer = null;
+  return () => {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; fn(); }, ms);
+  };
+}
+
 function toast(text) {
   const el = $('toast');
   el.textContent = text; el.classList.add('show');
@@ -389,6 +398,10 @@ async function startApp() {
   if (!state.started) {
     state.started = true;
     sync.events.addEventListener('status', () => refreshLocal().then(render));
+    // Live progress: after each batch result and photo chunk, at most every 250 ms.
+    const onProgress = throttle(() => refreshLocal().then(render), 250);
+    sync.events.addEventListener('progress', onProgress);
+    sync.listenProgress(onProgress);
     addEventListener('online', renderChrome);
     addEventListener('offline', renderChrome);
     navigator.serviceWorker?.addEventListener('message', (e) => {

@@ -240,7 +240,9 @@ export function claimBatch(limits) {
     const items = rows.sort((a, b) => a.created_at.localeCompare(b.created_at));
     const batch = nextBatch(items, limits);
     const taken = new Set(batch.map((w) => w.op_id));
-    const pending = unsent(items);
+    // What stays on the tablet once this batch is received (the heartbeat after the cycle
+    // corrects it if the batch fails).
+    const pending = unsent(items).filter((i) => !taken.has(i.op_id));
     const device = { outbox_pending: pending.length, oldest_pending_at: pending[0]?.created_at || null };
     const put = items.filter((i) => taken.has(i.op_id))
       .map((i) => ({ ...i, attempts: (i.attempts || 0) + 1, last_attempt_at: now }));

@@ -21,8 +21,28 @@ export class ServerError extends Error {
   constructor(status) { super(`server answered ${status}`); this.status = status; }
 }
 
-/** Listeners for 'status' (after each cycle) and 'auth-required'. */
+/** Listeners for 'status' (after each cycle), 'progress' (after each batch and photo chunk). */
 export const events = new EventTarget();
+
+/**
+ * What the running cycle has done so far, for the top bar and the queue: batches sent of
+ * the items queued at its start, and the photo in flight with its measured rate. The
+ * service worker's cycles announce it too, over a BroadcastChannel.
+ */
+export const live = { phase: null, sent: 0, total: 0, photo: null };
+const channel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-progress') : null;
+const rate = { bytes: 0, ms: 0 };  // photo bytes acknowledged and the time they took, this session
+
+function announce(fields) {
+  Object.assign(live, fields);
+  events.dispatchEvent(new Event('progress'));
+  channel?.postMessage({ ...live });
+}
+
+/** Follow another context's announcements (the page hears the service worker's cycles). */
+export function listenProgress(fn) {
+  channel?.addEventListener('message', (event) => { Object.assign(live, event.data); fn(); });
+}
 export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null,
   progress: 0 };  // progress: items and photos the server took, ever (a failed cycle may have some)
 
@@ -32,6 +52,8 @@ async function expectOk(response) {
 }
 
 async function sendBatches(report) {
+  const queued = (await outbox.all()).filter((i) => i.state === 'queued').length;
+  if (queued) announce({ phase: 'items', sent: 0, total: queued, photo: null });
   for (let round = 0; round < 1000; round++) {
     const { batch, device } = await outbox.claimBatch(limits);
     if (!batch.length) return;
@@ -53,6 +75,7 @@ async function sendBatches(report) {
       .includes('lot_closed')).map((wire) => wire.data.lot));
     report.sent += batch.length;
     status.progress += batch.length;
+    announce({ sent: Math.min(live.total, live.sent + batch.length) });
     if (!changed.length) return;  // nothing moved: do not spin
   }
 }
@@ -110,12 +133,25 @@ export async function pullChanges(report = { changes: 0 }) {
   }
 }
 
-async function uploadOne(item, photo, token) {
+/** Bytes per second measured on this session's photo uploads (null before any). */
+export function photoRate() {
+  return rate.ms > 2000 ? (rate.bytes * 1000) / rate.ms : null;
+}
+
+async function uploadOne(item, photo, token, position) {
   const blob = await outbox.photoBlob(photo.photo_id);
+  let last = { offset: photo.offset || 0, at: performance.now() };
+  const progress = async ({ url, offset }) => {
+    const now = performance.now();
+    if (offset > last.offset) { rate.bytes += offset - last.offset; rate.ms += now - last.at; }
+    last = { offset, at: now };
+    await outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset });
+    announce({ phase: 'photos', photo: { ...position, photo_id: photo.photo_id, offset, size: blob.size,
+      rate: photoRate() } });
+  };
   await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
     metadata: { photo_id: photo.photo_id, op_id: item.op_id },
-    headers: { Authorization: `Token ${token}` },
-    onProgress: ({ url, offset }) => outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset }) });
+    headers: { Authorization: `Token ${token}` }, onProgress: progress });
   await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
     uploaded_at: new Date().toISOString(), last_error: null });
 }
@@ -125,10 +161,10 @@ async function uploadPhotos(report) {
   const auth = await api.currentAuth();
   const todo = await outbox.photosToUpload(await outbox.all());
   let failure = null;
-  for (const { item, photo } of todo) {
-    if (photo.rejected) continue;
+  const waiting = todo.filter(({ photo }) => !photo.rejected);
+  for (const [index, { item, photo }] of waiting.entries()) {
     try {
-      await uploadOne(item, photo, auth.token);
+      await uploadOne(item, photo, auth.token, { index: index + 1, total: waiting.length });
       report.photos += 1;
       status.progress += 1;
     } catch (error) {
@@ -190,7 +226,24 @@ async function cycle() {
   if (report.photos) await pullChanges(report);
   await outbox.purge();
   await refreshReference().catch((error) => journal.note('reference', error));
+  await reportOutbox();
   return { ok: true, at: now, ...report };
+}
+
+/**
+ * The heartbeat: after every cycle, nothing left included, tell the server what this
+ * tablet still holds (items not accepted, photos not uploaded, the oldest of them).
+ */
+export async function reportOutbox() {
+  const items = await outbox.all();
+  const unsent = outbox.unsent(items);
+  const photos = (await outbox.photosToUpload(items)).length
+    + unsent.filter((i) => i.photo_id).length;
+  const oldest = [...unsent, ...items.filter((i) => i.photo_id && outbox.IN_FLIGHT.includes(i.state))]
+    .map((i) => i.created_at).sort()[0] || null;
+  const response = await api.request('/api/v1/devices/report/', { method: 'POST',
+    json: { outbox_pending: unsent.length, photos_pending: photos, oldest_pending_at: oldest } });
+  if (response.status >= 400) journal.note('report', new ServerError(response.status));
 }
 
 /** Run `fn` under the sync lock, shared by the page and the service worker. */
@@ -201,7 +254,9 @@ function locked(fn) {
 
 /** One sync cycle, serialised across the page and the service worker. */
 export function syncOnce() {
-  return locked(cycle);
+  return locked(async () => {
+    try { return await cycle(); } finally { if (live.phase) announce({ phase: null, photo: null }); }
+  });
 }
 
 /** Retry a failed task on the server, with corrected fields; returns { task } or { errors }. */

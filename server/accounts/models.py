@@ -66,8 +66,10 @@ class Device(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # What the tablet last said about its own outbox (sent beside each batch).
+    # What the tablet last said about its own outbox (beside each batch, and after every
+    # sync cycle, zero included: see sync/api.py DeviceReportView).
     outbox_pending = models.PositiveIntegerField(null=True, blank=True)
+    outbox_photos = models.PositiveIntegerField(null=True, blank=True)
     oldest_pending_at = models.DateTimeField(null=True, blank=True)
     outbox_reported_at = models.DateTimeField(null=True, blank=True)
 
@@ -120,9 +122,18 @@ class Device(models.Model):
             Device.objects.filter(pk=self.pk).update(last_seen_at=now)
             self.last_seen_at = now
 
-    def report_outbox(self, pending: int, oldest_pending_at) -> None:
+    def report_outbox(self, pending: int, oldest_pending_at, photos: int | None = None) -> None:
+        """Record the tablet's own count of what it still holds (0 and None: all sent)."""
         now = timezone.now()
-        Device.objects.filter(pk=self.pk).update(
-            outbox_pending=pending, oldest_pending_at=oldest_pending_at,
-            outbox_reported_at=now, last_seen_at=now,
-        )
+        fields = {"outbox_pending": pending, "oldest_pending_at": oldest_pending_at,
+                  "outbox_reported_at": now, "last_seen_at": now}
+        if photos is not None:
+            fields["outbox_photos"] = photos
+        Device.objects.filter(pk=self.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(self, name, value)
+
+    @property
+    def is_up_to_date(self) -> bool:
+        """The tablet said it holds nothing more to send (items or photos)."""
+        return self.outbox_pending == 0 and not self.outbox_photos

@@ -25,14 +25,23 @@ function title(item, ctx) {
     `${number(colis?.poids ?? item.data.poids, 1)} kg`, item.lot?.numero_lot || labels.lot].filter(Boolean).join(' · ');
 }
 
-function photoLine(item, photo) {
+/** « Photo : envoi 45 % · 1,2 Mo restants · environ 20 s » (the time at the measured rate). */
+function uploadText(photo, rate) {
+  const left = Math.max(0, photo.size - photo.offset);
+  const parts = [fmt(gettext('Photo : envoi %(pct)s %'), { pct: Math.floor(100 * photo.offset / photo.size) }),
+    fmt(gettext('%(size)s restants'), { size: bytes(left) })];
+  if (rate) parts.push(fmt(gettext('environ %(s)s s'), { s: Math.max(1, Math.round(left / rate)) }));
+  return parts.join(' · ');
+}
+
+function photoLine(item, photo, ctx) {
   if (!item.photo_id) return null;
   const server = item.task?.colis?.photo;
   let text;
   if (!photo) text = server ? photoLabel(server) : gettext('Photo');
   else if (photo.rejected) text = fmt(gettext('Photo refusée par le serveur (%(why)s)'), { why: photo.rejected });
   else if (photo.uploaded) text = server && server !== 'awaiting' ? photoLabel(server) : gettext('Photo envoyée');
-  else if (photo.offset) text = fmt(gettext('Photo : envoi %(pct)s %'), { pct: Math.floor(100 * photo.offset / photo.size) });
+  else if (photo.offset) text = uploadText(photo, ctx.live?.photo?.photo_id === photo.photo_id ? ctx.live.photo.rate : null);
   else text = fmt(gettext('Photo sur la tablette (%(size)s)'), { size: bytes(photo.size) });
   const why = server === 'failed' && item.task?.colis?.photo_error;
   return h('p', { class: 'photo-line muted' }, text, why ? ` : ${photoError(why)}` : null);
@@ -88,7 +97,7 @@ function row(item, ctx) {
     dataset: { op: item.op_id, kind: item.op, state: item.state, bucket: b } },
     h('div', { class: 'item-head' }, h('span', { class: `badge badge-${b}` }, bucketLabel(b)),
       h('span', { class: 'item-title' }, title(item, ctx))),
-    detail, photoLine(item, ctx.photos[item.photo_id]), errorList(item.errors),
+    detail, photoLine(item, ctx.photos[item.photo_id], ctx), errorList(item.errors),
     h('p', { class: 'muted small' }, fmt(gettext('Enregistré le %(when)s'), { when: dateTime(item.created_at) })),
     actions(item, ctx));
 }

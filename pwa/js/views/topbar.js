@@ -3,9 +3,23 @@
 import { fmt, gettext } from '../i18n.js';
 import { h, mount } from './dom.js';
 
+/** « Envoi 3/12 · photo 45 % » while a cycle runs, else null. */
+export function liveText(live) {
+  if (!live?.phase) return null;
+  const parts = [];
+  if (live.total) parts.push(fmt(gettext('Envoi %(sent)s/%(total)s'), { sent: live.sent, total: live.total }));
+  if (live.photo) {
+    const pct = Math.floor((100 * live.photo.offset) / (live.photo.size || 1));
+    parts.push(live.photo.total > 1
+      ? fmt(gettext('photo %(i)s/%(n)s %(pct)s %'), { i: live.photo.index, n: live.photo.total, pct })
+      : fmt(gettext('photo %(pct)s %'), { pct }));
+  }
+  return parts.join(' · ') || null;
+}
+
 /** Render the header and the banners. */
 export function renderTopbar(root, banners, ctx) {
-  const { online, counts, running, tab, onTab, onSync, onShowFailure, storageWarning, update } = ctx;
+  const { online, counts, running, tab, onTab, onSync, onShowFailure, storageWarning, update, live } = ctx;
   const waiting = counts.device + counts.sent + counts.processing;
   const tabButton = (key, label) => h('button', { type: 'button', class: `tab${tab === key ? ' active' : ''}`,
     id: `tab-${key}`, onclick: () => onTab(key) }, label);
@@ -14,6 +28,7 @@ export function renderTopbar(root, banners, ctx) {
     h('span', { class: `link ${online ? 'online' : 'offline'}`, id: 'link-state' },
       online ? gettext('En ligne') : gettext('Hors ligne')),
     h('span', { class: 'pending', id: 'pending-count' }, fmt(gettext('%(n)s en attente'), { n: waiting })),
+    liveText(live) ? h('span', { class: 'live', id: 'live-progress', role: 'status' }, liveText(live)) : null,
     h('button', { type: 'button', class: 'primary', id: 'sync-now', disabled: running, onclick: onSync },
       running ? gettext('Synchronisation…') : gettext('Synchroniser maintenant')),
     h('nav', { class: 'tabs' },
