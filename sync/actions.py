@@ -3,40 +3,15 @@
 from django.db import transaction
 from django.db.models import F
 
-from server.cargo import services
-from server.cargo.models import Lot
-
 from . import enqueue, states
 from .ingest import _check_create, _check_update
-from .models import ACTIVE, FAILED_STATES, ColisTask, Status
+from .models import FAILED_STATES, ColisTask, Status
 
 CANCELLABLE = frozenset({Status.PENDING}) | FAILED_STATES
 
 
 class NotAllowed(Exception):
     """The task is not in a state that allows this action (HTTP 409)."""
-
-
-class LotBusy(NotAllowed):
-    """Tasks that may still add a colis to the lot are not finished."""
-
-    def __init__(self, active: int):
-        self.active = active
-        super().__init__(f"{active} task(s) for this lot are still active")
-
-
-def close_lot(lot_id: int, user) -> Lot:
-    """Close a lot once no task may still add a colis to it.
-
-    The count and the close happen under the lot's row lock, which the job takes too
-    before it adds a colis: no colis slips in between.
-    """
-    with transaction.atomic():
-        lot = Lot.objects.select_for_update(no_key=True).get(pk=lot_id)
-        active = ColisTask.objects.filter(lot=lot, status__in=ACTIVE).count()
-        if active:
-            raise LotBusy(active)
-        return services.close_lot(lot, user)
 
 
 def retry_task(task_id, user, data: dict | None = None) -> ColisTask:

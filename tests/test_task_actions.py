@@ -1,5 +1,6 @@
 import pytest
 
+from server.cargo import services
 from sync.models import ColisTask, Status
 from tests.conftest import item
 
@@ -76,15 +77,13 @@ def test_it_reports_health_without_secrets(db, client, redis_clean, settings):
 
 def test_it_lets_a_corrected_lot_replace_a_lot_opened_offline(alice, alice_api, colis_data,
                                                               redis_clean):
-    from server.cargo import services
-
     lot_item = item(op="open_lot", type_lot="cargo")
     data = {k: v for k, v in colis_data.items() if k != "lot"}
     answers = alice_api.post("/api/v1/sync/", {"items": [lot_item, item(
         lot_op_id=lot_item["op_id"], **data)]}, format="json").json()["items"]
     task_id = answers[1]["task"]["task_id"]
+    set_status(task_id, Status.FAILED_FINAL)  # a failed task no longer holds its lot open
     services.close_lot(services.open_lot(alice, "cargo", op_id=lot_item["op_id"]), alice)
-    set_status(task_id, Status.FAILED_FINAL)
     other = services.open_lot(alice, "cargo")
     response = alice_api.post(f"/api/v1/tasks/{task_id}/retry/", {"data": {"lot": other.pk}},
                               format="json")
@@ -94,14 +93,12 @@ def test_it_lets_a_corrected_lot_replace_a_lot_opened_offline(alice, alice_api, 
 
 def test_it_refuses_to_close_a_lot_with_active_tasks(alice, alice_api, colis_data, cargo_lot,
                                                      redis_clean):
-    from sync import actions
-
     task_id = make_task(alice_api, colis_data)
-    with pytest.raises(actions.LotBusy) as busy:
-        actions.close_lot(cargo_lot.pk, alice)
+    with pytest.raises(services.LotBusy) as busy:
+        services.close_lot(cargo_lot, alice)
     assert busy.value.active == 1
     set_status(task_id, Status.COMPLETED)
-    assert actions.close_lot(cargo_lot.pk, alice).statut == "ferme"
+    assert services.close_lot(cargo_lot, alice).statut == "ferme"
 
 
 @pytest.mark.parametrize("params", [{"status": "\x00"}, {"status": "done"},

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from . import services
 from .models import Client, Colis, Lot, Sequence, Tariff
@@ -18,11 +20,26 @@ class TariffAdmin(admin.ModelAdmin):
     list_filter = ("mode", "currency")
 
 
-@admin.action(description="Fermer les lots sélectionnés")
+@admin.action(description=gettext_lazy("Fermer les lots sélectionnés"))
 def close_lots(modeladmin, request, queryset):
-    for lot in queryset.filter(statut=Lot.Statut.OUVERT):
-        services.close_lot(lot, request.user)
-    messages.success(request, "Lots fermés.")
+    """Close each lot through services.close_lot: a lot whose tasks are still active stays
+    open, as on the lot's page."""
+    closed, busy = 0, []
+    for lot in queryset.filter(statut=Lot.Statut.OUVERT).order_by("pk"):
+        try:
+            services.close_lot(lot, request.user)
+            closed += 1
+        except services.LotBusy as exc:
+            busy.append(_("%(lot)s (%(n)d tâche(s) en cours ou en attente)")
+                        % {"lot": lot.numero_lot, "n": exc.active})
+        except services.InvalidData:  # closed meanwhile
+            continue
+    if closed:
+        messages.success(request, ngettext("%(n)d lot fermé.", "%(n)d lots fermés.", closed)
+                         % {"n": closed})
+    if busy:
+        messages.error(request, _("Pas fermés, des tâches peuvent encore y ajouter des colis : "
+                                  "%(lots)s.") % {"lots": ", ".join(busy)})
 
 
 @admin.register(Lot)

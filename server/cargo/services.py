@@ -142,12 +142,31 @@ def open_lot(user, type_lot: str, *, op_id=None) -> Lot:
                               agent_createur=user, op_id=op_id)
 
 
+class LotBusy(DomainError):
+    """Tasks that may still add a colis to the lot are not finished."""
+
+    code = "lot_busy"
+
+    def __init__(self, active: int):
+        self.active = active
+        super().__init__({"lot": ["lot_busy"]})
+
+
 @transaction.atomic
 def close_lot(lot: Lot, user) -> Lot:
-    """Close an open lot: no colis enters it afterwards."""
+    """Close an open lot once no task may still add a colis to it; none enters it afterwards.
+
+    The page, the admin and anything else close through here. The count and the close happen
+    under the lot's row lock, which the job takes too before it adds a colis: no colis slips
+    in between.
+    """
+    from sync.models import ACTIVE  # the sync app builds on cargo, not the other way round
+
     lot = Lot.objects.select_for_update(no_key=True).get(pk=lot.pk)
     if not lot.is_open:
         raise InvalidData({"lot": ["lot_closed"]}, code="lot_closed")
+    if active := lot.tasks.filter(status__in=ACTIVE).count():
+        raise LotBusy(active)
     lot.statut = Lot.Statut.FERME
     lot.closed_at = timezone.now()
     lot.save(update_fields=["statut", "closed_at", "updated_at"])
