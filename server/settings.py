@@ -236,7 +236,7 @@ REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 
 # Failed logins (device, /login/, /admin/login/), counted in Redis per address and per
 # username by django-axes: LOGIN_FAILURE_LIMIT failures lock out for LOGIN_LOCKOUT_MINUTES.
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_HANDLER = "server.accounts.throttles.LockoutHandler"  # axes' cache handler, fail-open
 AXES_CACHE = "default"
 AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))

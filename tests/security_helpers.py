@@ -82,3 +82,16 @@ def post_json(url: str, data: dict, headers: dict | None = None) -> int:
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The cache pointed at a port where nothing listens; axes made to pick it up."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+                                   "KEY_PREFIX": "colis"}}
+    AxesProxyHandler.implementation = None
+    yield
+    AxesProxyHandler.implementation = None

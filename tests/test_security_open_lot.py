@@ -7,7 +7,7 @@ import pytest
 from server.cargo import services
 from server.cargo.models import Lot
 from tests.conftest import item
-from tests.security_helpers import cache_keys, counters  # noqa: F401
+from tests.security_helpers import cache_keys, counters, redis_down  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("counters")
 
@@ -56,3 +56,10 @@ def test_it_has_no_limit_when_the_rate_is_empty(alice, settings):
     for _ in range(30):
         services.open_lot(alice, "cargo")
     assert cache_keys("open_lot_rate:*") == {}
+
+
+@pytest.mark.usefixtures("redis_down")
+def test_it_opens_the_lot_while_redis_is_unreachable(alice, three_an_hour):
+    for _ in range(5):
+        services.open_lot(alice, "cargo")
+    assert Lot.objects.filter(agent_createur=alice).count() == 5

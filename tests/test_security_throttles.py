@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from server.accounts.throttles import client_ip
 from server.embedded_redis import stop
-from tests.security_helpers import cache_keys, counters, free_port, post_json, start_gunicorn  # noqa: F401
+from tests.security_helpers import cache_keys, counters, free_port, post_json, redis_down, start_gunicorn  # noqa: F401
 
 LOGIN = "/api/v1/auth/device/"
 LIMIT = 10  # LOGIN_FAILURE_LIMIT and LOGIN_THROTTLE's 10/min
@@ -105,3 +105,11 @@ def test_it_shares_the_counters_between_processes_through_redis(django_user_mode
         stop(node)
     assert sorted(int(v) for v in cache_keys("axes-*").values()) == [LIMIT, LIMIT]
     assert device_login("alice", "password", remote="10.9.9.9") == 429  # the username, here too
+
+
+@pytest.mark.usefixtures("redis_down")
+def test_it_lets_logins_through_while_redis_is_unreachable(alice):
+    assert device_login("alice", "bad") == 401
+    assert device_login("alice", "password") == 201
+    page = WebClient().post("/login/", {"username": "alice", "password": "password"})
+    assert page.status_code == 302

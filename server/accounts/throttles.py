@@ -5,14 +5,17 @@ REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies we run stand in front of us; the
 the address that the outermost of them saw, counted from the right of
 X-Forwarded-For (the entries to its left are the client's own word, and an
 attacker's). Every counter lives in the default cache, Redis, so all web
-processes and nodes share it.
+processes and nodes share it. While Redis is unreachable the counters let
+logins through (logged): people can still log in, as the sync keeps working.
 """
 
 import logging
 
+from axes.handlers.cache import AxesCacheHandler
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from redis import RedisError
 from rest_framework.throttling import SimpleRateThrottle
 
 log = logging.getLogger(__name__)
@@ -43,9 +46,26 @@ class LoginRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         try:
             return super().allow_request(request, view)
-        except Exception:  # Redis down: axes still refuses locked-out logins; don't 500 here
-            log.exception("login throttle unavailable")
+        except RedisError:
+            log.exception("login throttle: Redis unreachable, request let through")
             return True
+
+
+class LockoutHandler(AxesCacheHandler):
+    """django-axes' cache handler, letting logins through (logged) while Redis is unreachable."""
+
+    def get_failures(self, request, credentials=None) -> int:
+        try:
+            return super().get_failures(request, credentials)
+        except RedisError:
+            log.exception("login lockout: Redis unreachable, failures not read")
+            return 0
+
+    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+        try:
+            return super().user_login_failed(sender, credentials, request, **kwargs)
+        except RedisError:
+            log.exception("login lockout: Redis unreachable, failure not counted")
 
 
 def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:

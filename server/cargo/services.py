@@ -270,8 +270,11 @@ def check_open_lot_rate(user) -> None:
     The counter lives in the cache (Redis), shared by the web, the API and the workers; a
     re-sent open_lot item (same op_id) returns its lot before this is reached.
     """
+    import logging
+
     from django.conf import settings
     from django.core.cache import cache
+    from redis import RedisError
 
     rate = settings.OPEN_LOT_RATE
     if not rate:
@@ -280,6 +283,11 @@ def check_open_lot_rate(user) -> None:
     seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit[:1]]
     window = int(timezone.now().timestamp()) // seconds
     key = f"open_lot_rate:{user.pk}:{window}"
-    cache.add(key, 0, timeout=seconds)
-    if cache.incr(key) > int(count):
+    try:
+        cache.add(key, 0, timeout=seconds)
+        opened = cache.incr(key)
+    except RedisError:  # the lot matters more than the count: open it, say so in the log
+        logging.getLogger(__name__).exception("open_lot rate: Redis unreachable, not counted")
+        return
+    if opened > int(count):
         raise InvalidData({"type_lot": ["open_lot_rate"]}, code="open_lot_rate")
