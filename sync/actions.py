@@ -1,25 +1,43 @@
-"""What people do to tasks: retry (with corrected data) and cancel. API and pages call these."""
+"""What people do to tasks: retry (with corrected data) and cancel, each when sync.allowed
+says so. The API and the pages call these."""
+
+import uuid
 
 from django.db import transaction
 from django.db.models import F
 
-from . import enqueue, states
-from .ingest import _check_create, _check_update
-from .models import FAILED_STATES, ColisTask, Status
+from server.cargo import services
 
-CANCELLABLE = frozenset({Status.PENDING}) | FAILED_STATES
+from . import allowed, enqueue, states
+from .ingest import _check_create, _check_update
+from .models import CancelReason, ColisTask, Status
 
 
 class NotAllowed(Exception):
-    """The task is not in a state that allows this action (HTTP 409)."""
+    """The task is not in a state that allows this action (HTTP 409). `code` names why
+    (see allowed.refusal_code), for the pages and the tablet to say it in their language."""
+
+    def __init__(self, task: ColisTask, action: str):
+        self.task, self.action = task, action
+        self.code = allowed.refusal_code(task)
+        super().__init__(f"{action} is not allowed on a task {task.status}"
+                         + (f" ({task.error_code})" if task.error_code else ""))
+
+    @property
+    def message(self) -> str:
+        return allowed.refusal_message(self.code, self.action)
+
+
+def _check(task: ColisTask, action: str) -> None:
+    if not task.allows(action):
+        raise NotAllowed(task, action)
 
 
 def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
     """Send a failed task round again, with corrected fields merged over its payload."""
     with transaction.atomic():
         task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
-        if task.status not in FAILED_STATES:
-            raise NotAllowed(f"retry is not allowed from {task.status}")
+        _check(task, allowed.RETRY_WITH_DATA if data else allowed.RETRY)
         fields: dict = {}
         if data:
             merged = {**task.colis_data, **data}
@@ -38,14 +56,38 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
     return task
 
 
-def cancel_task(task_id, user) -> ColisTask:
-    """Cancel a task that has not started, or that failed."""
+def cancel_task(task_id, user, reason: str = "", superseded_by=None) -> ColisTask:
+    """Cancel a task that has not started, or that failed, for `reason` (a CancelReason, or
+    none given); `superseded_by` is the op_id of the item that replaces it (a resolved
+    conflict's winner). The task is terminal from then on: never retried, never a failure."""
+    fields = clean_cancel(reason, superseded_by)
     with transaction.atomic():
         task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
-        if task.status not in CANCELLABLE:
-            raise NotAllowed(f"cancel is not allowed from {task.status}")
-        return states.transition(task, Status.CANCELLED, by=user, message="Annulée",
-                                 next_retry_at=None)
+        _check(task, allowed.CANCEL)
+        if fields["superseded_by"] == task.op_id:
+            raise services.InvalidData({"superseded_by": ["superseded_by_self"]})
+        return states.transition(task, Status.CANCELLED, by=user, message=fields["cancel_reason"],
+                                 next_retry_at=None, **fields)
+
+
+def clean_cancel(reason, superseded_by) -> dict:
+    """A cancel's reason and link, checked (InvalidData with field errors otherwise)."""
+    errors: dict = {}
+    if reason in (None, ""):
+        reason = ""
+    elif not isinstance(reason, str) or reason not in CancelReason.values:
+        errors["reason"] = [f"Choix invalide : {', '.join(CancelReason.values)}."]
+    link = None
+    if superseded_by not in (None, ""):
+        try:
+            link = uuid.UUID(superseded_by) if isinstance(superseded_by, str) else None
+        except ValueError:
+            pass
+        if link is None:
+            errors["superseded_by"] = ["Un op_id (UUID) est attendu."]
+    if errors:
+        raise services.InvalidData(errors)
+    return {"cancel_reason": reason, "superseded_by": link}
 
 
 def bulk_retry(queryset, user, chunk: int = 500) -> int:
@@ -55,13 +97,13 @@ def bulk_retry(queryset, user, chunk: int = 500) -> int:
     locks, one UPDATE, their events) and one job: a supervisor retrying an agent's or a
     lot's thousand failures waits for a few statements, not a thousand transactions.
     """
-    ids = list(queryset.filter(status__in=FAILED_STATES).order_by("pk")
+    ids = list(allowed.allowing(queryset, allowed.RETRY).order_by("pk")
                .values_list("pk", flat=True))
     count = 0
     for start in range(0, len(ids), chunk):
         with transaction.atomic():
-            tasks = list(ColisTask.objects.select_for_update(no_key=True).filter(
-                pk__in=ids[start:start + chunk], status__in=FAILED_STATES).order_by("pk"))
+            tasks = list(allowed.allowing(ColisTask.objects.select_for_update(no_key=True).filter(
+                pk__in=ids[start:start + chunk]), allowed.RETRY).order_by("pk"))
             states.transition_many(
                 tasks, [Status.PENDING], by=user, message="Relancée", error_code="",
                 error_message="", errors={}, next_retry_at=None,

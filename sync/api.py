@@ -172,22 +172,33 @@ class TaskRetry(APIView):
         try:
             task = actions.retry_task(task.task_id, request.user, data)
         except actions.NotAllowed as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            return _refused(exc)
         except services.InvalidData as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
 
 
 class TaskCancel(APIView):
-    @extend_schema(request=None,
-                   responses={200: shapes.TaskSerializer, 409: shapes.DetailSerializer})
+    """Cancel a task not started, or failed, optionally saying why: `reason` (a code) and
+    `superseded_by` (the op_id of the item that replaces it, e.g. a resolved conflict's)."""
+
+    @extend_schema(request=shapes.CancelSerializer,
+                   responses={200: shapes.TaskSerializer, 400: dict, 409: shapes.DetailSerializer})
     def post(self, request, task_id):
         task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+        body = request.data if isinstance(request.data, dict) else {}
         try:
-            task = actions.cancel_task(task.task_id, request.user)
+            task = actions.cancel_task(task.task_id, request.user, body.get("reason"),
+                                       body.get("superseded_by"))
         except actions.NotAllowed as exc:
-            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+            return _refused(exc)
+        except services.InvalidData as exc:
+            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
         return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
+
+
+def _refused(exc: actions.NotAllowed) -> Response:
+    return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
 
 
 class HealthView(APIView):

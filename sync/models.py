@@ -26,6 +26,15 @@ FAILED_STATES = frozenset({Status.FAILED, Status.FAILED_RETRY, Status.FAILED_FIN
 ACTIVE = frozenset({Status.PENDING, Status.FAILED_RETRY}) | RUNNING
 
 
+class CancelReason(models.TextChoices):
+    """Why a task was cancelled, as the tablet or a person says it."""
+
+    CONFLICT_RESOLVED = "conflict_resolved", _("Conflit résolu")
+    AGENT_CANCELLED = "agent_cancelled", _("Annulée par l'agent")
+    MOVED_TO_OTHER_LOT = "moved_to_other_lot", _("Déplacé dans un autre lot")
+    DUPLICATE = "duplicate", _("Doublon")
+
+
 class ColisTask(models.Model):
     """One item a device sent: its payload, its state, and what it produced."""
 
@@ -68,6 +77,10 @@ class ColisTask(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    cancel_reason = models.CharField(max_length=24, choices=CancelReason.choices, blank=True)
+    # The op_id of the item that replaced this one (a resolved conflict's winner). An op_id,
+    # not a key: the tablet may send the cancel before the winning item itself.
+    superseded_by = models.UUIDField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("tâche colis")
@@ -93,6 +106,19 @@ class ColisTask(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
+    def allows(self, action: str) -> bool:
+        """Whether a person may `retry`, `retry_with_data` or `cancel` this task now."""
+        from .allowed import allows
+
+        return allows(self, action)
+
+    @property
+    def allowed_actions(self) -> frozenset:
+        """What `allows` accepts, for templates (`{% if "retry" in task.allowed_actions %}`)."""
+        from .allowed import actions_for
+
+        return actions_for(self.status, self.error_code)
+
     def to_dict(self) -> dict:
         """The task as the API shows it (select_related colis and lot to avoid queries)."""
         return {
@@ -110,6 +136,9 @@ class ColisTask(models.Model):
             "colis": colis_to_dict(self.colis) if self.colis_id else None,
             "lot": {"id": self.lot_id, "numero_lot": self.lot.numero_lot} if self.lot_id else None,
             "saved_at": self.saved_at.isoformat() if self.saved_at else None,
+            "allowed_actions": sorted(self.allowed_actions),
+            "cancel_reason": self.cancel_reason,
+            "superseded_by": str(self.superseded_by) if self.superseded_by else None,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }

@@ -4,7 +4,8 @@
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import serializers
 
-from .models import ColisTask, Status
+from .allowed import ACTIONS
+from .models import CancelReason, ColisTask, Status
 
 
 class DeviceTokenScheme(OpenApiAuthenticationExtension):
@@ -48,6 +49,11 @@ class TaskSerializer(serializers.Serializer):
     colis = ColisBriefSerializer(allow_null=True)
     lot = LotBriefSerializer(allow_null=True)
     saved_at = serializers.DateTimeField(allow_null=True)
+    allowed_actions = serializers.ListField(child=serializers.ChoiceField(ACTIONS),
+                                            help_text="what the caller may ask for now")
+    cancel_reason = serializers.CharField(help_text="a CancelReason code, or empty")
+    superseded_by = serializers.UUIDField(allow_null=True,
+                                          help_text="op_id of the item that replaced it")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -97,5 +103,12 @@ class RetrySerializer(serializers.Serializer):
     data = serializers.DictField(required=False, help_text="corrected fields")
 
 
+class CancelSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(CancelReason.choices, required=False)
+    superseded_by = serializers.UUIDField(required=False, allow_null=True,
+                                          help_text="op_id of the item that replaces this one")
+
+
 class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    code = serializers.CharField(required=False, help_text="why, for a 409 refusal")

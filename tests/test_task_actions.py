@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from server.cargo import services
@@ -77,6 +79,8 @@ def test_it_reports_health_without_secrets(db, client, redis_clean, settings):
 
 def test_it_lets_a_corrected_lot_replace_a_lot_opened_offline(alice, alice_api, colis_data,
                                                               redis_clean):
+    from server.cargo import services
+
     lot_item = item(op="open_lot", type_lot="cargo")
     data = {k: v for k, v in colis_data.items() if k != "lot"}
     answers = alice_api.post("/api/v1/sync/", {"items": [lot_item, item(
@@ -122,3 +126,99 @@ def test_it_retries_in_bulk_by_chunks_each_with_one_job(alice_api, colis_data, c
     assert len({t.rq_job_id for t in tasks}) == 2  # a job per chunk
     assert all(t.events.last().by == charlie for t in tasks)
     assert actions.bulk_retry(ColisTask.objects.all(), charlie) == 0  # nothing failed now
+
+
+def test_it_cancels_a_resolved_conflict_with_its_reason_and_winner(alice_api, colis_data,
+                                                                   redis_clean):
+    task_id = make_task(alice_api, colis_data)
+    set_status(task_id, Status.FAILED_FINAL)
+    winner = str(uuid.uuid4())
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", {
+        "reason": "conflict_resolved", "superseded_by": winner}, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "cancelled" and body["allowed_actions"] == []
+    assert body["cancel_reason"] == "conflict_resolved" and body["superseded_by"] == winner
+    task = ColisTask.objects.get(task_id=task_id)
+    assert (task.cancel_reason, str(task.superseded_by)) == ("conflict_resolved", winner)
+    event = task.events.last()
+    assert (event.from_status, event.to_status, event.message) == (
+        "failed_final", "cancelled", "conflict_resolved")
+
+
+@pytest.mark.parametrize("reason", ["agent_cancelled", "moved_to_other_lot", "duplicate"])
+def test_it_takes_each_reason_and_no_body_at_all(alice_api, colis_data, redis_clean, reason):
+    with_reason, without = make_task(alice_api, colis_data), make_task(alice_api, colis_data)
+    set_status(with_reason, Status.FAILED_RETRY)
+    assert alice_api.post(f"/api/v1/tasks/{with_reason}/cancel/", {"reason": reason},
+                          format="json").json()["cancel_reason"] == reason
+    answer = alice_api.post(f"/api/v1/tasks/{without}/cancel/").json()
+    assert answer["status"] == "cancelled" and answer["cancel_reason"] == ""
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"reason": "because"}, "reason"), ({"reason": 3}, "reason"),
+    ({"reason": "duplicate", "superseded_by": "not-a-uuid"}, "superseded_by"),
+    ({"superseded_by": 12}, "superseded_by")])
+def test_it_refuses_an_unknown_reason_or_link_with_field_errors(alice_api, colis_data,
+                                                                redis_clean, body, field):
+    task_id = make_task(alice_api, colis_data)
+    set_status(task_id, Status.FAILED_FINAL)
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", body, format="json")
+    assert response.status_code == 400 and list(response.json()) == [field]
+    assert ColisTask.objects.get(task_id=task_id).status == Status.FAILED_FINAL
+
+
+def test_it_never_lets_a_task_supersede_itself(alice_api, colis_data, redis_clean):
+    task_id = make_task(alice_api, colis_data)
+    own = str(ColisTask.objects.get(task_id=task_id).op_id)
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", {"superseded_by": own},
+                              format="json")
+    assert response.status_code == 400 and "superseded_by" in response.json()
+
+
+def test_it_answers_409_with_a_reason_to_a_retry_of_a_cancelled_task(alice_api, colis_data,
+                                                                     redis_clean):
+    task_id = make_task(alice_api, colis_data)
+    set_status(task_id, Status.FAILED_FINAL)
+    alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", {"reason": "conflict_resolved"},
+                   format="json")
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/retry/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert response.json()["code"] == "cancelled"
+    assert "cancelled" in response.json()["detail"] and "définitif" not in response.json()["detail"]
+    assert ColisTask.objects.get(task_id=task_id).status == Status.CANCELLED
+
+
+def test_it_refuses_to_retry_a_version_conflict_that_would_fail_again(alice_api, colis_data,
+                                                                      redis_clean):
+    task_id = make_task(alice_api, colis_data)
+    ColisTask.objects.filter(task_id=task_id).update(status=Status.FAILED_FINAL,
+                                                     error_code="version_conflict")
+    response = alice_api.post(f"/api/v1/tasks/{task_id}/retry/")
+    assert response.status_code == 409 and response.json()["code"] == "version_conflict"
+    assert alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", {
+        "reason": "conflict_resolved"}, format="json").status_code == 200
+
+
+def test_it_never_shows_a_cancelled_task_as_a_failure_again(alice, alice_api, charlie,
+                                                            colis_data, redis_clean):
+    from tests.web_helpers import web
+
+    task_id = make_task(alice_api, colis_data)
+    set_status(task_id, Status.FAILED_FINAL)
+    cursor = alice_api.get("/api/v1/sync/changes").json()["cursor"]
+    alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", {"reason": "conflict_resolved"},
+                   format="json")
+    changed = alice_api.get(f"/api/v1/sync/changes?since={cursor}").json()["items"]
+    assert [(i["task_id"], i["status"]) for i in changed] == [(task_id, "cancelled")]
+    board = web(alice).get("/taches/")
+    assert board.context["counts"]["failed"] == 0
+    assert list(board.context["sections"]["failed"]) == []
+    supervision = web(charlie).get("/supervision/")
+    assert supervision.context["n_failed"] == 0
+    assert [row.failed for row in supervision.context["rows"]] == [0]
+    assert task_id not in supervision.content.decode()
+    # a re-login fetches the whole feed: the task comes back cancelled, not failed
+    assert [i["status"] for i in alice_api.get("/api/v1/sync/changes").json()["items"]] == [
+        "cancelled"]

@@ -180,3 +180,66 @@ def test_it_lists_completed_colis_with_number_price_and_link(alice, colis_data, 
     assert task.colis.numero_suivi in html
     assert "106" in html and "250 XOF" in html.replace("\xa0", " ").replace(",", " ")
     assert f"/lots/{task.lot_id}/#colis-{task.colis_id}" in html
+
+
+def edit(user, colis, version: int, **changes) -> ColisTask:
+    """An update item from `user`'s tablet for `colis` at `version`, its job run."""
+    from sync.jobs import materialise
+    from tests.conftest import device_client, item
+
+    answer = device_client(user).post("/api/v1/sync/", {"items": [item(
+        op="update", colis=colis.pk, base_version=version, **changes)]}, format="json").json()
+    task_id = answer["items"][0]["task"]["task_id"]
+    materialise(task_id)
+    return ColisTask.objects.get(task_id=task_id)
+
+
+@pytest.fixture
+def made(alice, colis_data, tariffs, redis_clean):
+    from sync.jobs import materialise
+
+    tasks = send(alice, colis_data, n=3)
+    for task in tasks:
+        materialise(str(task.task_id))
+    return [ColisTask.objects.select_related("colis").get(pk=t.pk) for t in tasks]
+
+
+def test_it_shows_a_failed_edit_with_its_colis_numero_lot_and_client(alice, made, cargo_lot):
+    colis = made[0].colis
+    failed = edit(alice, colis, version=7, poids="13")  # a stale version: a conflict
+    assert failed.status == Status.FAILED_FINAL and failed.error_code == "version_conflict"
+    ColisTask.objects.filter(pk=failed.pk).update(lot=None)  # the row needs only its colis
+    response = web(alice).get("/taches/")
+    row = next(t for t in response.context["sections"]["failed"] if t.pk == failed.pk)
+    assert row.client_name == "Diallo Aminata"
+    html = response.content.decode()
+    start = html.index(f'data-task-id="{failed.task_id}"')
+    cells = html[start:html.index("</tr>", start)]
+    assert f"Modification de {colis.numero_suivi}" in cells
+    assert cargo_lot.numero_lot in cells and "Diallo Aminata" in cells
+    detail = web(alice).get(f"/taches/{failed.task_id}/").content.decode()
+    assert f"Modification de {colis.numero_suivi}" in detail and colis.numero_suivi in detail
+
+
+def test_it_shows_one_completed_row_per_colis_with_its_edits(alice, made):
+    colis = made[0].colis
+    edit(alice, colis, version=1, poids="13")
+    last = edit(alice, colis, version=2, poids="14")
+    response = web(alice).get("/taches/")
+    done = list(response.context["sections"]["completed"])
+    assert len(done) == 3 and done[0].pk == last.pk
+    assert [t.n_edits for t in done] == [2, 0, 0]
+    html = response.content.decode()
+    assert html.count(f'data-colis-id="{colis.pk}"') == 1 and "2 modifications" in html
+    assert response.context["counts"]["done_24h"] == 3
+
+
+def test_it_sends_the_newest_row_of_a_colis_to_the_live_board(alice, made):
+    colis = made[0].colis
+    cursor = web(alice).get("/taches/").context["cursor"]
+    first = edit(alice, colis, version=1, poids="13")
+    items = web(alice).get(f"/taches/changes.json?since={cursor}").json()["items"]
+    by_task = {i["task_id"]: i for i in items}
+    assert by_task[str(first.task_id)]["section"] == "completed"
+    assert f'data-colis-id="{colis.pk}"' in by_task[str(first.task_id)]["html"]
+    assert "1 modification" in by_task[str(first.task_id)]["html"]

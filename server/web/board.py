@@ -3,7 +3,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -13,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from server import inputs
 from server.cargo import services
-from server.cargo.models import Client, Lot
-from sync import actions, changes
+from server.cargo.models import Client, Colis, Lot
+from sync import actions, allowed, changes
 from sync.api import tasks_for
 from sync.models import FAILED_STATES, RUNNING, ColisTask, Status
 
@@ -42,13 +43,31 @@ def section_of(task: ColisTask, now) -> str | None:
 
 
 def with_clients(tasks: list[ColisTask]) -> list[ColisTask]:
-    """Give each task a `client_name` (from its colis, else its payload) in one query."""
+    """Give each task a `client_name`, and a task that names its colis (an edit names it from
+    the start, failed or not) that colis with its lot and client: two queries in all."""
+    made = Colis.objects.select_related("lot", "client").in_bulk(
+        {t.colis_id for t in tasks} - {None})
     ids = {inputs.row_id(t.colis_data.get("client")) for t in tasks
-           if isinstance(t.colis_data, dict)} - {None}
+           if isinstance(t.colis_data, dict) and t.colis_id not in made} - {None}
     names = {str(c.pk): str(c) for c in Client.objects.filter(pk__in=ids)}
     for task in tasks:
-        task.client_name = names.get(str(task.colis_data.get("client")), "—")
+        if colis := made.get(task.colis_id):
+            task.colis = colis
+            task.client_name = str(colis.client)
+        else:
+            task.client_name = names.get(str(task.colis_data.get("client")), "—")
     return tasks
+
+
+def one_per_colis(done: QuerySet) -> QuerySet:
+    """Of completed tasks, the newest per colis, each with `n_edits`, its colis' completed
+    edits among `done`: a colis edited three times is one row of « Terminées », not four."""
+    newer = done.filter(colis_id=OuterRef("colis_id")).filter(
+        Q(completed_at__gt=OuterRef("completed_at"))
+        | Q(completed_at=OuterRef("completed_at"), pk__gt=OuterRef("pk")))
+    edits = (done.filter(colis_id=OuterRef("colis_id"), operation=ColisTask.Operation.UPDATE)
+             .order_by().values("colis_id").annotate(n=Count("pk")).values("n"))
+    return done.exclude(Exists(newer)).annotate(n_edits=Coalesce(Subquery(edits), 0))
 
 
 def _sections(request, rows, now) -> dict:
@@ -56,7 +75,8 @@ def _sections(request, rows, now) -> dict:
     for name, statuses in SECTIONS.items():
         part = rows.filter(status__in=statuses)
         if name == "completed":
-            part = part.filter(completed_at__gte=now - queries.DAY).order_by("-completed_at")
+            part = one_per_colis(part.filter(completed_at__gte=now - queries.DAY)).order_by(
+                "-completed_at", "-pk")
         page = Paginator(part, PER_PAGE).get_page(request.GET.get(f"p_{name}"))
         with_clients(page.object_list)
         pages[name] = page
@@ -100,11 +120,17 @@ def changes_json(request):
     lot = request.GET.get("lot", "")
     chosen = Lot.objects.filter(pk=lot) if (lot := inputs.row_id(lot)) else ()  # not every lot
     filtered = BoardFilter(request.GET, lots=chosen).apply(tasks)
-    shown = set(filtered.filter(pk__in=[t.pk for t in rows]).values_list("pk", flat=True))
     now = timezone.now()
+    ids = [t.pk for t in rows]
+    shown = set(filtered.filter(pk__in=ids).exclude(status=Status.COMPLETED)
+                .values_list("pk", flat=True))
+    # A completed task shows only as its colis' newest: an older one leaves the board.
+    done = one_per_colis(filtered.filter(status=Status.COMPLETED, completed_at__gte=now - queries.DAY))
+    edits = dict(done.filter(pk__in=ids).values_list("pk", "n_edits"))
     items = []
     for task in with_clients(rows):
-        section = section_of(task, now) if task.pk in shown else None
+        task.n_edits = edits.get(task.pk, 0)
+        section = section_of(task, now) if task.pk in shown or task.pk in edits else None
         html = _row_html(request, task, section) if section else ""
         items.append({**task.to_dict(), "section": section, "html": html})
     return JsonResponse({"items": items, "cursor": str(cursor), "has_more": has_more,
@@ -115,15 +141,17 @@ def changes_json(request):
 def task_detail(request, task_id):
     task = get_object_or_404(tasks_for(request.user).select_related("initiated_by", "device"),
                              task_id=task_id)
-    form = RetryForm(task) if task.status in FAILED_STATES else None
+    form = RetryForm(task) if task.allows(allowed.RETRY_WITH_DATA) else None
     return _detail(request, task, form)
 
 
 def _detail(request, task: ColisTask, form, status: int = 200):
     events = task.events.select_related("by")
+    winner = (tasks_for(request.user).filter(op_id=task.superseded_by).first()
+              if task.superseded_by else None)
     return render(request, "web/task_detail.html", {
         "task": with_clients([task])[0], "events": events, "form": form,
-        "cancellable": task.status in actions.CANCELLABLE}, status=status)
+        "superseded_by": winner}, status=status)
 
 
 @login
@@ -136,8 +164,8 @@ def task_retry(request, task_id):
         return _detail(request, task, form, status=400)
     try:
         actions.retry_task(task.task_id, request.user, form.payload() if form else None)
-    except actions.NotAllowed:
-        messages.error(request, _("Cette tâche ne peut plus être relancée."))
+    except actions.NotAllowed as refused:
+        messages.error(request, refused.message)
     except services.InvalidData as exc:
         form = form or RetryForm(task, request.POST)
         form.is_valid()
@@ -155,6 +183,6 @@ def task_cancel(request, task_id):
     try:
         actions.cancel_task(task.task_id, request.user)
         messages.success(request, _("Tâche annulée."))
-    except actions.NotAllowed:
-        messages.error(request, _("Cette tâche ne peut plus être annulée."))
+    except actions.NotAllowed as refused:
+        messages.error(request, refused.message)
     return redirect(next_url(request, "web:board"))

@@ -21,6 +21,10 @@ function applyItem(item) {
     return;
   }
   const row = rowFrom(item.html);
+  if (row.dataset.colisId) { // « Terminées » shows a colis once: its newest task replaces the others
+    const same = body.querySelectorAll(`tr[data-colis-id="${CSS.escape(row.dataset.colisId)}"]`);
+    same.forEach((other) => { if (other !== old) other.remove(); });
+  }
   if (old && old.parentElement === body) {
     old.replaceWith(row);
   } else if (old || body.dataset.page === '1') {
