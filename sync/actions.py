@@ -1,5 +1,5 @@
 """What people do to tasks: retry (with corrected data) and cancel, each when sync.allowed
-says so. The API and the pages call these."""
+says so; and an edit of a colis made on the server. The API, the pages and the admin call these."""
 
 import uuid
 
@@ -7,8 +7,9 @@ from django.db import transaction
 from django.db.models import F
 
 from server.cargo import services
+from server.cargo.models import Colis
 
-from . import allowed, enqueue, states
+from . import allowed, changes, enqueue, states
 from .ingest import _check_create, _check_update
 from .models import CancelReason, ColisTask, Status
 
@@ -88,6 +89,23 @@ def clean_cancel(reason, superseded_by) -> dict:
     if errors:
         raise services.InvalidData(errors)
     return {"cancel_reason": reason, "superseded_by": link}
+
+
+def edit_colis(colis_id: int, base_version: int, changes_: dict, user) -> Colis:
+    """Edit a colis on the server (the admin) through services.update_colis, as a tablet's
+    edit is: repriced, its version bumped, a stale `base_version` refused (VersionConflict).
+
+    Every task that names the colis moves in the changes feed (their rows are unchanged; the
+    colis they carry is not), so the tablet that made the colis, and any that edited it, hear
+    of its new version and price. The tasks are locked before the colis, in the job's order.
+    """
+    with transaction.atomic():
+        tasks = list(ColisTask.objects.select_for_update(no_key=True).filter(colis_id=colis_id)
+                     .order_by("pk"))
+        colis = services.update_colis(colis_id, base_version, changes_, user)
+        changes.stamp_many(tasks)  # last: the feed counter's lock is held until the commit
+        ColisTask.objects.bulk_update(tasks, ["change_seq"])
+    return colis
 
 
 def bulk_retry(queryset, user, chunk: int = 500) -> int:
