@@ -102,8 +102,15 @@ def test_it_trusts_x_forwarded_proto_only_when_configured():
         "('HTTP_X_FORWARDED_PROTO', 'https')"
 
 
+def deploy_env() -> dict:
+    """This process' environment without what the tests set (the browser tests' conftest sets
+    DJANGO_ALLOW_ASYNC_UNSAFE, which `check --deploy` rightly refuses)."""
+    unset = ("DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    return {k: v for k, v in os.environ.items() if k not in unset}
+
+
 def test_it_passes_check_deploy_with_the_production_settings(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")}
+    env = deploy_env()
     env.update(PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50), VAR_DIR=str(tmp_path),
                DJANGO_SETTINGS_MODULE="server.settings")
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy",
@@ -115,7 +122,7 @@ def test_it_passes_check_deploy_with_the_production_settings(tmp_path):
 
 @pytest.mark.parametrize("missing", ["SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS"])
 def test_it_fails_check_deploy_without_a_production_setting(tmp_path, missing):
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")}
+    env = deploy_env()
     env.update(PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50), VAR_DIR=str(tmp_path),
                DJANGO_SETTINGS_MODULE="server.settings")
     del env[missing]
