@@ -98,7 +98,7 @@ function renderChrome() {
     ? gettext('Stockage presque plein : synchroniser ou exporter la file dès que possible.') : null;
   renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
     running: sync.status.running, tab: state.tab, storageWarning,
-    onTab: (tab) => { state.tab = tab; state.overlay = null; renderMain(); renderChrome(); },
+    onTab: (tab) => { state.tab = tab; state.overlay = null; renderMain(); renderChrome(); scrollTo(0, 0); },
     onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: sync.live,
     onShowFailure: () => {
       state.tab = 'queue'; state.overlay = null; renderMain(); renderChrome();
@@ -163,7 +163,8 @@ async function saveNew(values, photo, client) {
     compressMs: photo?.ms || 0 });
   localStorage.setItem('colis.lastLot', lotKey);
   afterWrite();
-  return fmt(gettext('Colis enregistré sur la tablette (%(ms)s ms).'), { ms: ms.toFixed(1) });
+  return fmt(gettext('Colis enregistré sur la tablette : %(client)s, %(poids)s kg.'),
+    { client: clientLabel(client).split(' — ')[0], poids: values.poids });
 }
 
 function changesOf(item, values) {
@@ -269,6 +270,7 @@ function syncErrorText(error) {
 function overlay(draw) {
   state.overlay = draw;
   renderMain();
+  scrollTo(0, 0);
 }
 
 async function act(fn) {

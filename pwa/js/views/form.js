@@ -84,7 +84,9 @@ export function renderForm(root, ctx) {
   paiement.value = data.mode_paiement || 'non_paye';
   const description = h('textarea', { id: 'f-description', rows: 2 }, data.description || '');
 
-  const photoInput = h('input', { id: 'f-photo', type: 'file', accept: 'image/*', capture: 'environment' });
+  // The browser's own file button speaks the system's language: ours speaks the agent's.
+  const photoInput = h('input', { id: 'f-photo', type: 'file', accept: 'image/*', capture: 'environment',
+    class: 'visually-hidden' });
   const photoPreview = h('div', { class: 'photo-preview', id: 'f-photo-info' });
   photoInput.addEventListener('change', () => {
     const file = photoInput.files?.[0];
@@ -143,10 +145,28 @@ export function renderForm(root, ctx) {
     if (problem) found.description = say(problem);
     return found;
   }
-  function showErrors(found) {
+  // The control of each field, for aria-invalid and focus (the client's is its search box).
+  const controls = () => ({ lot: lotSelect, type_transport: typeSelect, client: search, ...inputs,
+    mode_paiement: paiement, description, photo_id: photoInput });
+  function showErrors(found, { focus = false } = {}) {
+    const byField = controls();
     for (const el of root.querySelectorAll('.field-error')) {
       const name = el.id.slice(4);
-      el.textContent = (found[name] || []).join(' ');
+      const messages = found[name] || (name === 'lot' ? found.lot_op_id : null) || [];
+      el.textContent = messages.join(' ');
+      el.closest('.field')?.classList.toggle('invalid', messages.length > 0);
+      const control = byField[name];
+      if (!control) continue;
+      if (messages.length) {
+        control.setAttribute('aria-invalid', 'true');
+        control.setAttribute('aria-describedby', el.id);
+      } else {
+        control.removeAttribute('aria-invalid');
+      }
+    }
+    if (focus) {
+      const first = Object.keys(byField).find((name) => byField[name].getAttribute('aria-invalid') === 'true');
+      if (first) { byField[first].focus(); byField[first].scrollIntoView({ block: 'center' }); }
     }
   }
 
@@ -158,8 +178,13 @@ export function renderForm(root, ctx) {
       event.preventDefault();
       const v = values();
       const found = check(v);
-      showErrors(found);
-      if (Object.keys(found).length) { status.textContent = gettext('Vérifier les champs en rouge.'); return; }
+      showErrors(found, { focus: true });
+      if (Object.keys(found).length) {
+        status.textContent = gettext('Vérifier les champs en rouge.');
+        status.dataset.kind = 'error';
+        return;
+      }
+      delete status.dataset.kind;
       saveButton.disabled = true;
       try {
         const photo = photoJob ? await photoJob : null;
@@ -168,6 +193,7 @@ export function renderForm(root, ctx) {
         if (mode === 'new') reset();
       } catch (error) {
         status.textContent = `${gettext('Enregistrement impossible : ')}${error.message || error}`;
+        status.dataset.kind = 'error';
       } finally {
         saveButton.disabled = false;
       }
@@ -181,12 +207,15 @@ export function renderForm(root, ctx) {
   h('div', { class: 'grid four' }, NUMBERS.map((n) => field(n, h('label', { for: `f-${n}` }, fieldLabel(n)), inputs[n]))),
   h('div', { class: 'grid two' },
     field('mode_paiement', h('label', { for: 'f-paiement' }, gettext('Mode de paiement')), paiement),
-    mode === 'new' ? field('photo_id', h('label', { for: 'f-photo' }, gettext('Photo')), photoInput, photoPreview) : h('div')),
+    mode === 'new' ? field('photo_id', h('span', { class: 'label' }, gettext('Photo')), photoInput,
+      h('label', { for: 'f-photo', class: 'photo-button' }, gettext('Prendre ou choisir une photo')), photoPreview) : h('div')),
   field('description', h('label', { for: 'f-description' }, gettext('Description')), description),
   price,
-  h('div', { class: 'actions' }, saveButton,
-    ctx.onCancel ? h('button', { type: 'button', class: 'secondary', onclick: ctx.onCancel }, gettext('Annuler')) : null),
-  status);
+  // Sticky at the bottom of the screen: the agent saves without scrolling, and reads the
+  // confirmation (or what to fix) right beside the button.
+  h('div', { class: 'actions sticky-actions' }, saveButton,
+    ctx.onCancel ? h('button', { type: 'button', class: 'secondary', onclick: ctx.onCancel }, gettext('Annuler')) : null,
+    status));
 
   function reset() {
     client = null; photoJob = null; photoInfo = null;
@@ -199,5 +228,6 @@ export function renderForm(root, ctx) {
 
   mount(root, form);
   showClient(); update();
+  if (Object.keys(errors).length) showErrors(errors);
   return { values, get photo() { return photoInfo; } };
 }
