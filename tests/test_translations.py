@@ -2,6 +2,7 @@
 translation with no translation fails here, before an agent reads French in Guangzhou."""
 
 import gettext
+import json
 import re
 from pathlib import Path
 
@@ -63,3 +64,22 @@ def test_it_ships_compiled_catalogues_that_match_their_sources(lang, domain):
                    if msgid and msgstr and "\\" not in msgstr + msgid
                    and compiled.get(msgid) is None and compiled.get((msgid, 0)) is None)
     assert stale == [], "run: python manage.py compilemessages"
+
+
+GLOSSARY = {k: v for k, v in json.loads((ROOT / "locale" / "glossary.json").read_text()).items()
+            if not k.startswith("_")}
+PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\{[^}]*\}\}")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hans"])
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_it_says_the_trades_words_as_the_glossary_does(lang, domain):
+    """The pages said « Batch » where the app said « Lot »: one glossary, every catalogue."""
+    off = []
+    for msgid, msgstr in catalogue(lang, domain).items():
+        text = PLACEHOLDER.sub(" ", msgid)
+        for french, words in GLOSSARY.items():
+            if (msgstr and re.search(rf"(?<![\w-]){re.escape(french)}(?![\w-])", text, re.I)
+                    and words[lang].lower() not in msgstr.lower()):
+                off.append(f"{french!r} in {msgid!r} → {msgstr!r}")
+    assert off == []

@@ -6,7 +6,8 @@ from functools import wraps
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -18,13 +19,18 @@ def login(view: Callable) -> Callable:
     return login_required(view, login_url=LOGIN_URL)
 
 
+def forbidden(request) -> HttpResponse:
+    """The 403 page in the viewer's language: a wrong role is no error to log a traceback for."""
+    return render(request, "403.html", status=403)
+
+
 def supervisor(view: Callable) -> Callable:
     """Supervisors and admins only: an agent gets 403, an anonymous visitor the login page."""
 
     @wraps(view)
     def check(request, *args, **kwargs):
         if not request.user.is_supervisor:
-            raise PermissionDenied
+            return forbidden(request)
         return view(request, *args, **kwargs)
 
     return login(check)
@@ -36,7 +42,7 @@ def registrar(view: Callable) -> Callable:
     @wraps(view)
     def check(request, *args, **kwargs):
         if not request.user.can_register_colis:
-            raise PermissionDenied
+            return forbidden(request)
         return view(request, *args, **kwargs)
 
     return login(check)
@@ -51,7 +57,7 @@ def queue_admin(view: Callable) -> Callable:
     @wraps(view)
     def check(request, *args, **kwargs):
         if not request.user.can_manage_queues:
-            raise PermissionDenied
+            return forbidden(request)
         return view(request, *args, **kwargs)
 
     relaxed = csp_update({"script-src": [UNSAFE_INLINE], "style-src": [UNSAFE_INLINE]})

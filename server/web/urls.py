@@ -1,4 +1,5 @@
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -6,8 +7,15 @@ from . import board, imports, lots, supervision
 
 app_name = "web"
 
+
+def favicon(request):
+    return RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)(request)
+
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="web:board"), name="home"),
+    # Browsers ask every site for /favicon.ico whatever the page says.
+    path("favicon.ico", favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(
         template_name="web/login.html", next_page="web:board",
         redirect_authenticated_user=True), name="login"),
