@@ -223,7 +223,10 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # The zone's offset on every line: the clock is TIME_ZONE's (Django sets the process's
+    # TZ to it), and make run puts honcho and gunicorn on the same one.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                             "datefmt": "%Y-%m-%d %H:%M:%S%z"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
