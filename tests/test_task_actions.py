@@ -222,3 +222,16 @@ def test_it_never_shows_a_cancelled_task_as_a_failure_again(alice, alice_api, ch
     # a re-login fetches the whole feed: the task comes back cancelled, not failed
     assert [i["status"] for i in alice_api.get("/api/v1/sync/changes").json()["items"]] == [
         "cancelled"]
+
+
+def test_it_never_runs_the_scheduled_retry_of_a_cancelled_task(alice_api, colis_data,
+                                                               redis_clean):
+    from sync.jobs import materialise
+
+    task_id = make_task(alice_api, colis_data)
+    set_status(task_id, Status.FAILED_RETRY)
+    alice_api.post(f"/api/v1/tasks/{task_id}/cancel/", {"reason": "agent_cancelled"},
+                   format="json")
+    assert materialise(task_id) == "skipped"  # the retry RQ had scheduled finds it cancelled
+    task = ColisTask.objects.get(task_id=task_id)
+    assert task.status == Status.CANCELLED and task.colis_id is None and task.next_retry_at is None
