@@ -155,3 +155,13 @@ def test_it_refuses_a_nul_in_upload_metadata(alice_api):
                                  HTTP_UPLOAD_LENGTH="10", HTTP_UPLOAD_METADATA=meta)
     assert response.status_code == 400
 
+
+
+@pytest.mark.parametrize("field", ["username", "password", "device_name"])
+@pytest.mark.parametrize("text", BAD_TEXT)
+def test_it_refuses_unstorable_text_at_device_login(alice, field, text):
+    api = APIClient(raise_request_exception=False)
+    body = {"username": "alice", "password": "password", "device_name": "Tablette", field: text}
+    response = api.post("/api/v1/auth/device/", json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert field in response.json()

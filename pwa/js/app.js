@@ -380,7 +380,7 @@ async function showLogin() {
       } catch (error) {
         if (error instanceof api.NetworkError) return gettext('Pas de réseau : la connexion demande le réseau une fois.');
         if (error.status === 401 || error.status === 400) return gettext('Identifiants invalides.');
-        if (error.status === 429) return gettext('Trop de tentatives : patienter une minute.');
+        if (error.status === 429) return gettext('Trop de tentatives : réessayer dans un quart d\'heure, ou demander au superviseur.');
         return fmt(gettext('Erreur du serveur (%(status)s).'), { status: error.status });
       }
       await startApp();

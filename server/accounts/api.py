@@ -4,15 +4,24 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from server import inputs
+
 from .auth import DeviceTokenAuthentication
 from .models import Device
 from .throttles import LoginRateThrottle, lockout_response
 
 
+def storable(value: str) -> str:
+    """Refuse text the database cannot hold or compare (a lone surrogate; NUL DRF refuses)."""
+    if inputs.unstorable(value):
+        raise serializers.ValidationError("Caractère invalide (caractère nul ou non Unicode).")
+    return value
+
+
 class DeviceLoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
-    device_name = serializers.CharField(max_length=80)
+    username = serializers.CharField(max_length=150, validators=[storable])
+    password = serializers.CharField(max_length=128, trim_whitespace=False, validators=[storable])
+    device_name = serializers.CharField(max_length=80, validators=[storable])
 
 
 class DeviceLoginView(APIView):
