@@ -157,8 +157,10 @@ async function saveNew(values, photo, client) {
   const data = { ...rest, ...lotFields(lotKey) };
   const labels = { client: clientLabel(client), lot: lotChoices().find((l) => l.key === lotKey)?.label };
   const started = performance.now();
-  await outbox.addColis(data, { photo: photo?.blob || null, labels });
+  const item = await outbox.addColis(data, { photo: photo?.blob || null, labels });
   const ms = performance.now() - started;
+  // The save time travels with the item: the server's « Résultats » show its p50 and p95.
+  outbox.noteSaveTime(item.op_id, ms).catch((error) => journal.note('save-time', error));
   metrics.saves.push({ ms, photoBytes: photo?.blob?.size || 0, originalBytes: photo?.originalBytes || 0,
     compressMs: photo?.ms || 0 });
   localStorage.setItem('colis.lastLot', lotKey);

@@ -75,6 +75,11 @@ export async function addColis(data, { photo = null, labels = {} } = {}) {
   return item;
 }
 
+/** Remember how long the save took on the tablet (sent with the item, for the metrics). */
+export function noteSaveTime(opId, ms) {
+  return db.updateItems([opId], (item) => ({ ...item, save_ms: ms }));
+}
+
 /** Queue the opening of a lot; colis refer to it by `lot_op_id` until it has an id. */
 export async function addOpenLot(typeLot) {
   const item = newItem('open_lot', { type_lot: typeLot });
@@ -141,6 +146,7 @@ export function nextBatch(items, { maxItems = 50, maxBytes = 256 * 1024 } = {}) 
     if (ok === 'with-lot' && !inBatch.has(item.data.lot_op_id)) continue;
     const wire = { op_id: item.op_id, op: item.op, data: wireData(item, byOpId),
       saved_at: item.created_at };
+    if (Number.isFinite(item.save_ms)) wire.save_ms = Math.round(item.save_ms * 10) / 10;
     const size = JSON.stringify(wire).length;
     if (batch.length && (batch.length >= maxItems || bytes + size > maxBytes)) break;
     batch.push(wire); inBatch.add(item.op_id); bytes += size;
