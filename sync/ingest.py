@@ -167,12 +167,18 @@ def _check_update(user, data: dict, known: Known | None = None) -> dict:
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
         errors["base_version"] = ["Un entier positif est requis."]
     changes_ = {k: v for k, v in data.items() if k in services.EDITABLE_FIELDS}
-    if not changes_:
+    try:
+        photo_id = _check_photo_id(data)  # a photo later: alone, it is a change too
+    except services.InvalidData as exc:
+        errors.update(exc.errors)
+        photo_id = None
+    if not changes_ and photo_id is None and "photo_id" not in errors:
         errors.setdefault("data", []).append("Aucun champ modifiable.")
     if errors:
         raise services.InvalidData(errors)
     services.clean_colis(changes_, partial=True)
-    return {"lot": colis.lot, "colis": colis, "base_version": data["base_version"]}
+    return {"lot": colis.lot, "colis": colis, "base_version": data["base_version"],
+            "photo_id": photo_id}
 
 
 def _existing(op_id: str, digest: str, user) -> Result:

@@ -172,11 +172,17 @@ def _create(task: ColisTask) -> None:
 
 
 def _update(task: ColisTask) -> None:
+    """One transaction. A `photo_id` becomes the colis' next photo, which attach_photo makes
+    its photo once the upload is there (queued here for an upload that came first): the
+    update never waits for it, nor fails for it (sync/photos.py)."""
     with transaction.atomic():
         task = _locked(task.task_id, S.PROCESSING)
         states.transition(task, S.PRICE_CALCULATING, stamp=False)
         colis = services.update_colis(task.colis_data["colis"], task.base_version,
-                                      task.colis_data, task.initiated_by)
+                                      task.colis_data, task.initiated_by,
+                                      photo_id=task.photo_id)
+        if task.photo_id:
+            enqueue.attach_on_commit(str(task.photo_id))
         _finish(task, colis, event="colis_updated")
 
 

@@ -153,6 +153,12 @@ def colis_to_dict(colis) -> dict:
         "version": colis.version,
         "photo": colis.photo_status,
         "photo_error": colis.photo_error,
+        "photo_id": str(colis.photo_id) if colis.photo_id else None,
+        # A photo later (an update's photo_id) until it replaces the photo above: "none",
+        # "awaiting", "processing" or "failed" with its code (see sync/photos.py).
+        "photo_next": colis.photo_next_status,
+        "photo_next_id": str(colis.photo_next_id) if colis.photo_next_id else None,
+        "photo_next_error": colis.photo_next_error,
         "image_url": colis.image.url if colis.image else None,
         "thumbnail_url": colis.thumbnail.url if colis.thumbnail else None,
         "poids": str(colis.poids),

@@ -14,12 +14,21 @@ same. Anything else that goes wrong on the way (storage unreachable, a worker sh
 memory or killed) leaves the photo awaiting for the sweeper, which sends it round again
 until it has been claimed PHOTO_MAX_ATTEMPTS times, then fails it with GAVE_UP.
 
+A photo later (an update's `photo_id`: a photo added, or one replacing a forgotten or
+blurry one) waits in the colis' next slot, `photo_next_*`, while the photo in place stays
+shown. Once ready it takes that place in one commit (photo_id, image, thumbnail, status
+ready), its slot is emptied and the old files are deleted. Refused or given up, it stays in
+its slot as "failed" with its code in `photo_next_error`, and the photo in place is
+untouched. Both slots go the same way through the claim, the attempts and the sweeper
+(`Slot`); `attach_photo` serves both, in either order of the upload and the update.
+
 Files are kept under names the server chooses, one image and one thumbnail per
 (owner, photo_id): processing the same photo again replaces them.
 """
 
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -97,6 +106,39 @@ def failed(code: str) -> dict:
     return {"photo_status": P.FAILED, "photo_error": code}
 
 
+class Slot(NamedTuple):
+    """Where a photo waits on its colis, by the names of its fields: the colis' photo
+    (CURRENT), or the next one an update sent (NEXT), which replaces it once ready."""
+
+    id: str
+    owner: str  # the user whose upload it is
+    status: str
+    error: str
+    attempts: str
+
+    def is_(self, *statuses) -> Q:
+        return Q(**{f"{self.status}__in": statuses})
+
+    def held(self, photo_id) -> Q:
+        """A run holds this very photo (not one that took its place meanwhile)."""
+        return Q(**{self.status: P.PROCESSING, self.id: photo_id})
+
+    def outcome(self, fields: dict, photo_id) -> dict:
+        """The colis fields that an attempt's result (named as CURRENT's) sets in this slot."""
+        if self == CURRENT:
+            return fields
+        if fields["photo_status"] == P.READY:  # the next photo takes the old one's place
+            return {**fields, "photo_id": photo_id, **NO_NEXT}
+        return {self.status: fields["photo_status"], self.error: fields["photo_error"]}
+
+
+CURRENT = Slot("photo_id", "created_by", "photo_status", "photo_error", "photo_attempts")
+NEXT = Slot("photo_next_id", "photo_next_by", "photo_next_status", "photo_next_error",
+            "photo_next_attempts")
+NO_NEXT = {"photo_next_id": None, "photo_next_by": None, "photo_next_status": P.NONE,
+           "photo_next_error": "", "photo_next_attempts": 0}
+
+
 def photo_fields_for(task: ColisTask) -> dict:
     """Photo fields for the colis a create task is about to make (see sync/jobs.py): the
     colis is made whatever becomes of its photo."""
@@ -107,36 +149,40 @@ def photo_fields_for(task: ColisTask) -> dict:
 
 
 def attach_photo(photo_id: str) -> str:
-    """RQ job: attach a completed upload to the colis waiting for it. Safe to run twice."""
-    results = [_attach(pk) for pk in Colis.objects.filter(photo_id=photo_id)
-               .values_list("pk", flat=True)]
+    """RQ job: attach a completed upload to the colis waiting for it, as its photo or as the
+    next one an update sent. Safe to run twice."""
+    results = [_attach(pk, slot) for slot in (CURRENT, NEXT)
+               for pk in Colis.objects.filter(**{slot.id: photo_id}).values_list("pk", flat=True)]
     return ",".join(results) or "no colis yet"
 
 
-def _attach(colis_id: int) -> str:
+def _attach(colis_id: int, slot: Slot) -> str:
     colis = Colis.objects.filter(pk=colis_id).first()
-    if colis is None or colis.photo_status in (P.NONE, P.READY):
+    if colis is None or getattr(colis, slot.status) in (P.NONE, P.READY):
         return "nothing to do"
-    upload = complete_upload(colis.created_by_id, colis.photo_id)
-    if upload is None or not _claim(colis_id):
+    owner_id, photo_id = getattr(colis, f"{slot.owner}_id"), getattr(colis, slot.id)
+    upload = complete_upload(owner_id, photo_id)
+    if upload is None or not _claim(colis_id, slot, photo_id):
         return "not claimed"
-    fields = attempt(colis.created_by_id, colis.photo_id, upload)
-    _finish(colis_id, fields)
+    fields = attempt(owner_id, photo_id, upload)
+    if not _finish(colis_id, slot.outcome(fields, photo_id), slot.held(photo_id)):
+        _delete_unused([fields[f] for f in ("image", "thumbnail") if f in fields], photo_id)
     return fields["photo_status"]
 
 
-def _claim(colis_id: int) -> bool:
-    """Move the colis to processing unless another run holds it (a stale hold is taken over).
-    Each claim counts an attempt: the sweeper gives up after PHOTO_MAX_ATTEMPTS."""
+def _claim(colis_id: int, slot: Slot, photo_id) -> bool:
+    """Move the photo to processing unless another run holds it (a stale hold is taken over)
+    or another photo took its slot. Each claim counts an attempt: the sweeper gives up after
+    PHOTO_MAX_ATTEMPTS."""
     now = timezone.now()
-    claimable = Q(photo_status__in=[P.AWAITING, P.FAILED]) | _stale_hold(now)
-    return Colis.objects.filter(claimable, pk=colis_id).update(
-        photo_status=P.PROCESSING, updated_at=now, photo_attempts=F("photo_attempts") + 1) == 1
+    claimable = slot.is_(P.AWAITING, P.FAILED) | _stale_hold(now, slot)
+    return Colis.objects.filter(claimable, pk=colis_id, **{slot.id: photo_id}).update(
+        **{slot.status: P.PROCESSING, slot.attempts: F(slot.attempts) + 1}, updated_at=now) == 1
 
 
-def _stale_hold(now) -> Q:
+def _stale_hold(now, slot: Slot = CURRENT) -> Q:
     """A processing photo whose run has said nothing for TASK_STUCK_AFTER: it died."""
-    return Q(photo_status=P.PROCESSING,
+    return Q(**{slot.status: P.PROCESSING},
              updated_at__lte=now - timedelta(seconds=settings.TASK_STUCK_AFTER))
 
 
@@ -150,6 +196,11 @@ def _finish(colis_id: int, fields: dict, still: Q = HELD) -> bool:
         colis = Colis.objects.select_for_update(no_key=True).filter(still, pk=colis_id).first()
         if colis is None:
             return False  # another run finished first
+        replaced = [f.name for f in (colis.image, colis.thumbnail)
+                    if f.name and f.name not in (fields.get("image"), fields.get("thumbnail"))]
+        if "image" in fields and replaced:  # a photo later took the place of this one
+            old = colis.photo_id
+            transaction.on_commit(lambda: _delete_unused(replaced, old))
         for name, value in fields.items():
             setattr(colis, name, value)
         colis.save(update_fields=[*fields, "updated_at"])
@@ -159,15 +210,30 @@ def _finish(colis_id: int, fields: dict, still: Q = HELD) -> bool:
     return True
 
 
+def _delete_unused(names: list[str], photo_id) -> None:
+    """Delete the files of a photo no colis waits for, that no colis shows: the photo that
+    a photo later replaced, or what a run stored for a photo replaced while it worked."""
+    if photo_id is not None and Colis.objects.filter(
+            Q(photo_id=photo_id) | Q(photo_next_id=photo_id)).exists():
+        return
+    for name in names:
+        if not Colis.objects.filter(Q(image=name) | Q(thumbnail=name)).exists():
+            default_storage.delete(name)
+
+
 def sweep_uploads(now=None) -> dict:
     """Sweeper duty: drop expired or used uploads; re-enqueue photos left waiting."""
     now = now or timezone.now()
     expired = Upload.objects.filter(completed_at__isnull=True, expires_at__lte=now)
-    colis = Colis.objects.filter(photo_id=OuterRef("photo_id"), created_by=OuterRef("owner"))
+    colis, later = (Colis.objects.filter(**{slot.id: OuterRef("photo_id"),
+                                            slot.owner: OuterRef("owner")})
+                    for slot in (CURRENT, NEXT))
+    waiting = [P.AWAITING, P.PROCESSING]
     used = Upload.objects.filter(completed_at__isnull=False).filter(
         Exists(colis.filter(photo_status=P.READY))
         | Q(completed_at__lte=now - UNCLAIMED_KEEP)
-        & ~Exists(colis.filter(photo_status__in=[P.AWAITING, P.PROCESSING])))
+        & ~Exists(colis.filter(photo_status__in=waiting))
+        & ~Exists(later.filter(photo_next_status__in=waiting)))
     summary = {"uploads_expired": _delete_uploads(expired), "uploads_used": _delete_uploads(used),
                "photos_given_up": _give_up(now)}
     try:
@@ -187,25 +253,30 @@ def _delete_uploads(queryset) -> int:
     return count
 
 
-def _waiting(now):
-    """Awaiting (or stuck processing) colis whose upload is complete: work for attach_photo."""
-    uploaded = Upload.objects.filter(owner=OuterRef("created_by"), photo_id=OuterRef("photo_id"),
+def _waiting(now, slot: Slot):
+    """Colis whose photo in `slot` awaits (or is stuck processing) and whose upload is
+    complete: work for attach_photo."""
+    uploaded = Upload.objects.filter(owner=OuterRef(slot.owner), photo_id=OuterRef(slot.id),
                                      completed_at__isnull=False)
-    return Colis.objects.filter(Q(photo_status=P.AWAITING) | _stale_hold(now), Exists(uploaded))
+    return Colis.objects.filter(slot.is_(P.AWAITING) | _stale_hold(now, slot), Exists(uploaded))
 
 
 def _give_up(now) -> int:
     """Waiting photos claimed PHOTO_MAX_ATTEMPTS times already fail with GAVE_UP."""
-    spent = Q(photo_attempts__gte=settings.PHOTO_MAX_ATTEMPTS)
-    still = spent & (Q(photo_status=P.AWAITING) | _stale_hold(now))  # checked again, locked
-    return sum(_finish(pk, failed(GAVE_UP), still)
-               for pk in _waiting(now).filter(spent).values_list("pk", flat=True)[:1000])
+    count = 0
+    for slot in (CURRENT, NEXT):
+        spent = Q(**{f"{slot.attempts}__gte": settings.PHOTO_MAX_ATTEMPTS})
+        still = spent & (slot.is_(P.AWAITING) | _stale_hold(now, slot))  # checked again, locked
+        count += sum(_finish(pk, slot.outcome(failed(GAVE_UP), None), still)
+                     for pk in _waiting(now, slot).filter(spent).values_list("pk", flat=True)[:1000])
+    return count
 
 
 def _requeue_waiting(now) -> int:
     """Waiting photos with attempts left get attach_photo again."""
-    photo_ids = {str(p) for p in _waiting(now).filter(
-        photo_attempts__lt=settings.PHOTO_MAX_ATTEMPTS).values_list("photo_id", flat=True)[:1000]}
+    photo_ids = {str(p) for slot in (CURRENT, NEXT) for p in _waiting(now, slot).filter(
+        **{f"{slot.attempts}__lt": settings.PHOTO_MAX_ATTEMPTS})
+        .values_list(slot.id, flat=True)[:1000]}
     if settings.COLIS_ASYNC and photo_ids:
         photo_ids -= _live(photo_ids)
     for photo_id in photo_ids:

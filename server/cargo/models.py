@@ -133,6 +133,16 @@ class Colis(models.Model):
     photo_id = models.UUIDField(null=True, blank=True, db_index=True)
     photo_error = models.CharField(max_length=200, blank=True)  # a code: see sync/photos.py
     photo_attempts = models.PositiveSmallIntegerField(default=0)  # claims, bounded by the sweeper
+    # A photo an update sent to add or replace the one above, which stays shown until this one
+    # is ready and takes its place (sync/photos.py). Its status is never "ready": once ready it
+    # is the colis' photo and these fields are cleared; "failed" leaves the photo above as it was.
+    photo_next_id = models.UUIDField(null=True, blank=True, db_index=True)
+    photo_next_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      null=True, blank=True, related_name="+")  # its uploader
+    photo_next_status = models.CharField(max_length=12, choices=Photo.choices, default=Photo.NONE,
+                                         db_default=Photo.NONE)
+    photo_next_error = models.CharField(max_length=200, blank=True, default="", db_default="")
+    photo_next_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
     prix_calcule = models.DecimalField(_("prix calculé"), max_digits=12, decimal_places=2,
                                        null=True, blank=True)
     devise = models.CharField(max_length=3, default="XOF")

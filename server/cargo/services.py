@@ -4,6 +4,7 @@ The sync job, the API, the admin and the pages all call these; no business
 rule lives in a serializer, a signal or a view.
 """
 
+import uuid
 from decimal import Decimal
 
 from django.db import transaction
@@ -238,11 +239,12 @@ def _new_colis(user, clean: dict, numero_suivi: str, tariffs: dict, *, save: boo
 
 
 @transaction.atomic
-def update_colis(colis_id: int, base_version: int, changes: dict, user) -> Colis:
+def update_colis(colis_id: int, base_version: int, changes: dict, user, *,
+                 photo_id=None) -> Colis:
     """Apply `changes` to a colis last seen at `base_version`; a stale version is a conflict.
 
     A colis keeps the tariff it was priced with; a new weight or size re-prices it under
-    that same tariff.
+    that same tariff. A `photo_id` (the user's upload) asks for a new photo: see next_photo.
     """
     colis = Colis.objects.select_for_update(no_key=True).filter(pk=colis_id).first()
     if colis is None:
@@ -259,9 +261,24 @@ def update_colis(colis_id: int, base_version: int, changes: dict, user) -> Colis
         }, tariff=colis.tariff)
         colis.tariff = tariff
         colis.prix_calcule = price.amount if price else None
+    if photo_id is not None:
+        next_photo(colis, photo_id, user)
     colis.version += 1
     colis.save()
     return colis
+
+
+def next_photo(colis: Colis, photo_id, user) -> None:
+    """Make `photo_id` (an upload of `user`'s) the colis' next photo: the photo it has stays
+    until this one is ready, then this one takes its place (sync/photos.py does both). The
+    photo it has or already waits for is left as it is (an update sent twice, a re-sent id).
+    Part of update_colis, whose save writes it."""
+    photo_id = uuid.UUID(str(photo_id))
+    if photo_id in (colis.photo_id, colis.photo_next_id):
+        return
+    colis.photo_next_id, colis.photo_next_by = photo_id, user
+    colis.photo_next_status, colis.photo_next_error = Colis.Photo.AWAITING, ""
+    colis.photo_next_attempts = 0
 
 
 def check_open_lot_rate(user) -> None:
