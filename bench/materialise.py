@@ -28,18 +28,16 @@ NOMINAL_RATE = 4.0  # colis/s
 
 def _uploads(user_id: int, count: int) -> list[str]:
     """Completed tus uploads of the device-compressed photo, as if already sent."""
-    from django.conf import settings
     from django.core.files.base import ContentFile
-    from django.core.files.storage import default_storage
     from django.utils import timezone
 
+    from sync import uploads
     from sync.models import Upload
 
     data, ids, now = photos.device_jpeg(), [], timezone.now()
     for _ in range(count):
         photo_id = uuid.uuid4()
-        name = default_storage.save(f"{settings.UPLOAD_TEMP_DIR}/{uuid.uuid4()}",
-                                    ContentFile(data))
+        name = uploads.storage().save(str(uuid.uuid4()), ContentFile(data))
         Upload.objects.create(owner_id=user_id, photo_id=photo_id, length=len(data),
                               offset=len(data), temp_name=name, completed_at=now,
                               expires_at=now + timezone.timedelta(days=1))

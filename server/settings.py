@@ -141,10 +141,17 @@ STATICFILES_DIRS = [("pwa", BASE_DIR / "pwa")]
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Raw tus uploads: their own storage, outside MEDIA_ROOT, never served (sync/uploads.py).
+UPLOADS_ROOT = Path(os.environ.get("UPLOADS_ROOT", VAR_DIR / "uploads"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "uploads": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": UPLOADS_ROOT}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Private photos (server/photos.py): read by Django, or handed to nginx under this internal
+# location by X-Accel-Redirect (e.g. /protected/), or a 302 to object storage's signed URL.
+PHOTOS_X_ACCEL = os.environ.get("PHOTOS_X_ACCEL", "")
 
 # Redis and RQ. Unset REDIS_URL means the embedded Redis on its fixed port.
 EMBEDDED_REDIS_PORT = envint("EMBEDDED_REDIS_PORT", 6391)
@@ -216,7 +223,8 @@ NOTIFY_WEBHOOK_TIMEOUT = envint("NOTIFY_WEBHOOK_TIMEOUT", 5)
 # Photos (tus uploads).
 TUS_MAX_SIZE = envint("TUS_MAX_SIZE", 15 * 1024 * 1024)
 UPLOAD_EXPIRES = envint("UPLOAD_EXPIRES", 24 * 3600)  # seconds
-UPLOAD_TEMP_DIR = os.environ.get("UPLOAD_TEMP_DIR", "tmp-uploads")  # inside the default storage
+UPLOAD_MAX_OPEN = envint("UPLOAD_MAX_OPEN", 20)  # unfinished uploads per user; 0: no limit
+UPLOAD_MAX_BYTES_PER_DAY = envint("UPLOAD_MAX_BYTES_PER_DAY", 500 * 1024 * 1024)  # per user, UTC day
 # An outbox file a supervisor imports (/supervision/import/): photos included, base64.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 

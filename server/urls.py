@@ -1,14 +1,13 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, include, path
-from django.views.static import serve
 from django_rq import urls as rq_urls
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from server.accounts.api import DeviceLoginView, DeviceLogoutView
 from server.cargo import api as cargo_api
+from server.photos import PhotoView
 from server.web.access import queue_admin
 
 api_v1 = [
@@ -37,6 +36,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", swagger_ui, name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Photos are private (server/photos.py); nothing under MEDIA_ROOT is served as such.
+    path("photos/<int:colis_id>/image", PhotoView.as_view(kind="image"), name="photo-image"),
+    path("photos/<int:colis_id>/thumb", PhotoView.as_view(kind="thumb"), name="photo-thumb"),
     path("", include("server.web.urls")),
 ]

@@ -145,6 +145,8 @@ class ColisTask(models.Model):
 
 
 def colis_to_dict(colis) -> dict:
+    from server.photos import photo_url  # server.photos imports the cargo models
+
     return {
         "id": colis.pk,
         "numero_suivi": colis.numero_suivi,
@@ -159,8 +161,8 @@ def colis_to_dict(colis) -> dict:
         "photo_next": colis.photo_next_status,
         "photo_next_id": str(colis.photo_next_id) if colis.photo_next_id else None,
         "photo_next_error": colis.photo_next_error,
-        "image_url": colis.image.url if colis.image else None,
-        "thumbnail_url": colis.thumbnail.url if colis.thumbnail else None,
+        "image_url": photo_url(colis, "image"),  # private: a session or the device's token
+        "thumbnail_url": photo_url(colis, "thumb"),
         "poids": str(colis.poids),
         "longueur": str(colis.longueur),
         "largeur": str(colis.largeur),

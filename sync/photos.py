@@ -23,7 +23,9 @@ untouched. Both slots go the same way through the claim, the attempts and the sw
 (`Slot`); `attach_photo` serves both, in either order of the upload and the update.
 
 Files are kept under names the server chooses, one image and one thumbnail per
-(owner, photo_id): processing the same photo again replaces them.
+(owner, photo_id): processing the same photo again replaces them. They are private:
+server/photos.py serves them to who may see the colis. Raw uploads are read from their
+own storage (sync/uploads.py), never served.
 """
 
 import logging
@@ -41,7 +43,7 @@ from rq.job import Job, JobStatus
 
 from server.cargo.models import Colis
 
-from . import changes, enqueue, images
+from . import changes, enqueue, images, uploads
 from .enqueue import attach_on_commit
 from .images import PhotoRejected
 from .models import ColisTask, Upload
@@ -74,10 +76,12 @@ def store_photo(owner_id: int, photo_id, upload: Upload) -> dict:
     """Process an upload and store the result: the colis fields to set. Raises PhotoRejected
     for a bad photo; a storage error (or MemoryError) passes through."""
     try:
-        with default_storage.open(upload.temp_name, "rb") as fh:
+        with uploads.storage().open(upload.temp_name, "rb") as fh:
             data = fh.read(settings.TUS_MAX_SIZE + 1)
     except FileNotFoundError as exc:
         raise PhotoRejected(MISSING) from exc
+    if data and not uploads.is_image(data[:uploads.HEAD_BYTES]):
+        raise PhotoRejected(images.NOT_IMAGE)  # as the upload was told (sync/tus.py)
     processed = images.process(data)
     image_name, thumb_name = image_names(owner_id, photo_id)
     return {"image": _replace(image_name, processed.image),
@@ -247,7 +251,7 @@ def sweep_uploads(now=None) -> dict:
 def _delete_uploads(queryset) -> int:
     count = 0
     for upload in queryset[:1000]:
-        default_storage.delete(upload.temp_name)
+        uploads.storage().delete(upload.temp_name)
         upload.delete()
         count += 1
     return count

@@ -1,11 +1,18 @@
 """Resumable photo uploads: the tus 1.0.0 protocol, written here rather than taken from drf-tus.
 
 Extensions: creation, creation-with-upload, expiration, checksum, termination. An upload
-belongs to the user who created it (anyone else gets 404), lives in the default storage
-under UPLOAD_TEMP_DIR/<server-chosen uuid>, and expires when left unfinished. A chunk is
-read and its checksum verified before the upload's row is locked; then, under the lock,
-the offset is checked again, the chunk written at that offset and the new offset saved,
-so two PATCHes racing on one upload cannot interleave their bytes.
+belongs to the user who created it (anyone else gets 404), lives in the uploads' own
+storage (sync/uploads.py, never served) under a server-chosen uuid, and expires when left
+unfinished. A chunk is read and its checksum verified before the upload's row is locked;
+then, under the lock, the offset is checked again, the chunk written at that offset and
+the new offset saved, so two PATCHes racing on one upload cannot interleave their bytes.
+
+Doors kept shut (sync/uploads.py): a creation past the user's quotas gets 429 with what to
+do; a body without Content-Length (chunked transfer encoding) gets 411, never a silent
+204; the request that completes an upload whose bytes are not an image gets 400 (not 415,
+which answers a wrong Content-Type header, and which the PWA would send again: it takes
+400 and 413 as a final refusal of the file), the file is cut to its first bytes, and the
+photo fails with photo_not_image.
 """
 
 import base64
@@ -18,13 +25,13 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import APIException
@@ -33,7 +40,7 @@ from rest_framework.views import APIView
 
 from server import inputs
 
-from . import photos
+from . import photos, uploads
 from .models import Upload
 
 TUS_VERSION = "1.0.0"
@@ -47,8 +54,8 @@ READ_BLOCK = 64 * 1024
 class TusError(Exception):
     """A refused request: its status and a short reason in the body."""
 
-    def __init__(self, status: int, reason: str):
-        self.status, self.reason = status, reason
+    def __init__(self, status: int, reason: str, headers: dict | None = None):
+        self.status, self.reason, self.headers = status, reason, headers or {}
         super().__init__(f"{status} {reason}")
 
 
@@ -78,7 +85,10 @@ class TusView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, TusError):
-            return _plain(exc.status, exc.reason)
+            response = _plain(exc.status, exc.reason)
+            for name, value in exc.headers.items():
+                response[name] = value
+            return response
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -126,9 +136,11 @@ class UploadCreate(TusView):
         if _content_type(request) == CHUNK_TYPE:
             chunk = _read_chunk(request, length)
         with transaction.atomic():
+            _check_quotas(request.user, length)
             upload = _create(request.user, length, metadata)
             if chunk is not None:
                 _write(upload, chunk)
+        _refuse_if_not_image(upload)
         response = _offset_response(201, upload)
         response["Location"] = reverse("tus-upload", kwargs={"upload_id": upload.upload_id})
         return response
@@ -161,6 +173,7 @@ class UploadDetail(TusView):
             if offset != upload.offset:  # another PATCH got there first
                 raise TusError(409, f"Upload-Offset is {upload.offset}.")
             _write(upload, chunk)
+        _refuse_if_not_image(upload)
         return _offset_response(204, upload)
 
     @extend_schema(responses={204: None})
@@ -171,9 +184,19 @@ class UploadDetail(TusView):
         return HttpResponse(status=204)
 
 
+def _check_quotas(user, length: int) -> None:
+    """Open uploads and bytes of the day, under the user's row lock (no race past the limit)."""
+    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    try:
+        uploads.check_open(user)
+        uploads.reserve_bytes(user, length)
+    except uploads.QuotaExceeded as exc:
+        raise TusError(429, exc.message, {"Retry-After": str(exc.retry_after)}) from exc
+
+
 def _create(owner, length: int, metadata: dict) -> Upload:
     upload_id = uuid.uuid4()
-    name = default_storage.save(f"{settings.UPLOAD_TEMP_DIR}/{upload_id}", ContentFile(b""))
+    name = uploads.storage().save(str(upload_id), ContentFile(b""))
     return Upload.objects.create(
         upload_id=upload_id, owner=owner, photo_id=metadata["photo_id"],
         op_id=metadata.get("op_id"), length=length, metadata=metadata["raw"], temp_name=name,
@@ -186,19 +209,40 @@ def _write(upload: Upload, chunk) -> None:
     upload.offset += chunk.size
     if upload.offset == upload.length:
         upload.completed_at = timezone.now()
+        _keep_head_unless_image(upload)
         photos.attach_on_commit(str(upload.photo_id))
     upload.save(update_fields=["temp_name", "offset", "completed_at"])
 
 
+def _keep_head_unless_image(upload: Upload) -> None:
+    """A completed upload that is not an image keeps only its first bytes (before the commit
+    that lets attach_photo read it). It stays complete, so a HEAD tells the tablet not to
+    send it again, and attaching it fails the photo with photo_not_image whichever of the
+    colis and the upload came first (sync/photos.py checks the same bytes)."""
+    head = uploads.read_head(upload.temp_name)
+    if not uploads.is_image(head):
+        store = uploads.storage()
+        store.delete(upload.temp_name)
+        upload.temp_name = store.save(upload.temp_name, ContentFile(head))
+
+
+def _refuse_if_not_image(upload: Upload) -> None:
+    """After the request that completed `upload`: 400 unless its bytes start as an image."""
+    if upload.is_complete and not uploads.is_image(uploads.read_head(upload.temp_name)):
+        raise TusError(400, _("Ce fichier n'est pas une photo (JPEG, PNG, WebP ou HEIC) : il est "
+                              "refusé. Reprenez la photo."))
+
+
 def _append(name: str, offset: int, chunk) -> str:
     """Write `chunk` at `offset` in the stored file; returns its (possibly new) name."""
+    store = uploads.storage()
     try:
-        path = default_storage.path(name)
+        path = store.path(name)
     except NotImplementedError:  # object storage: no appending, rewrite the whole file
-        with default_storage.open(name, "rb") as fh:
+        with store.open(name, "rb") as fh:
             head = fh.read(offset)
-        default_storage.delete(name)
-        return default_storage.save(name, ContentFile(head + chunk.file.read()))
+        store.delete(name)
+        return store.save(name, ContentFile(head + chunk.file.read()))
     with open(path, "r+b") as fh:
         fh.seek(offset)  # bytes past the offset (a write whose commit failed) are dropped
         shutil.copyfileobj(chunk.file, fh)
@@ -207,7 +251,7 @@ def _append(name: str, offset: int, chunk) -> str:
 
 
 def delete_upload(upload: Upload) -> None:
-    default_storage.delete(upload.temp_name)
+    uploads.storage().delete(upload.temp_name)
     upload.delete()
 
 
@@ -222,6 +266,9 @@ def _read_chunk(request, room: int) -> Chunk:
     """Read the body (at most `room` bytes, else 413) and check Upload-Checksum (else 460)."""
     algorithm, expected = _checksum_header(request)
     declared = request.headers.get("Content-Length")
+    if not declared or "Transfer-Encoding" in request.headers:
+        # Django reads no body it has no length for: a chunked body would be lost unseen.
+        raise TusError(411, "Content-Length is required (no chunked transfer encoding).")
     if declared and declared.isascii() and declared.isdigit() and int(declared) > room:
         raise TusError(413, "The chunk goes past Upload-Length.")
     digest = hashlib.new(algorithm) if algorithm else None

@@ -1,0 +1,84 @@
+"""Raw uploads: where their bytes live, what they may hold, how many one user may send.
+
+- Their own storage, `storages["uploads"]` (STORAGES in settings: a FileSystemStorage at
+  UPLOADS_ROOT, outside MEDIA_ROOT, with no URL). Every access goes through `storage()`,
+  so moving them to object storage is one setting. Nothing ever serves them.
+- A completed upload must start with an image's magic bytes (`is_image`); anything else
+  is refused at once, and its photo fails with images.NOT_IMAGE.
+- Per user: at most UPLOAD_MAX_OPEN unfinished uploads, and UPLOAD_MAX_BYTES_PER_DAY
+  bytes announced (Upload-Length) per UTC day, counted in Redis like the throttles.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import Storage, storages
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import Upload
+
+HEAD_BYTES = 16  # enough for every signature below; what a refused upload keeps
+HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif"}
+
+
+def storage() -> Storage:
+    """The storage of raw uploads (never the default one: that holds served photos)."""
+    return storages["uploads"]
+
+
+def is_image(head: bytes) -> bool:
+    """Whether `head` starts like one of the formats images.process accepts."""
+    return (head.startswith(b"\xff\xd8\xff")  # JPEG
+            or head.startswith(b"\x89PNG\r\n\x1a\n")
+            or head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+            or head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS)
+
+
+def read_head(name: str) -> bytes:
+    with storage().open(name, "rb") as fh:
+        return fh.read(HEAD_BYTES)
+
+
+class QuotaExceeded(Exception):
+    """A refused upload creation: 429, a message saying what to do, and when to retry."""
+
+    def __init__(self, message: str, retry_after: int):
+        self.message, self.retry_after = message, retry_after
+        super().__init__(message)
+
+
+def open_count(user) -> int:
+    """The user's unfinished uploads that have not expired."""
+    return Upload.objects.filter(owner=user, completed_at__isnull=True,
+                                 expires_at__gt=timezone.now()).count()
+
+
+def check_open(user) -> None:
+    """At most UPLOAD_MAX_OPEN unfinished uploads (the caller holds the user's row lock)."""
+    limit = settings.UPLOAD_MAX_OPEN
+    if limit and open_count(user) >= limit:
+        raise QuotaExceeded(_(
+            "Trop d'envois de photos en cours (%(limit)s) : terminez-les ou annulez-les "
+            "(DELETE), ou attendez qu'ils expirent, puis recommencez.") % {"limit": limit},
+            retry_after=60)
+
+
+def reserve_bytes(user, length: int, now: datetime | None = None) -> None:
+    """Count `length` against the user's bytes of the day (UTC), or refuse past the limit."""
+    limit = settings.UPLOAD_MAX_BYTES_PER_DAY
+    if not limit:
+        return
+    now = now or timezone.now()
+    day = now.astimezone(UTC).date()
+    key = f"upload-bytes:{user.pk}:{day.isoformat()}"
+    cache.add(key, 0, timeout=2 * 24 * 3600)
+    if cache.incr(key, length) > limit:
+        cache.decr(key, length)  # a refused upload takes nothing
+        midnight = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+        raise QuotaExceeded(_(
+            "Quota de photos du jour atteint (%(mib)s Mio par jour) : réessayez après "
+            "minuit UTC, ou demandez à un administrateur de relever "
+            "UPLOAD_MAX_BYTES_PER_DAY.") % {"mib": limit // (1024 * 1024)},
+            retry_after=int((midnight - now).total_seconds()) + 1)
