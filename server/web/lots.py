@@ -116,12 +116,22 @@ def manifest(request, lot_id):
     writer = csv.writer(response)
     writer.writerow(MANIFEST_HEADER)
     for colis in queries.colis_for_lot(lot).iterator(chunk_size=2000):
-        writer.writerow([
+        writer.writerow([csv_cell(value) for value in (
             colis.numero_suivi, str(colis.client), colis.poids,
             f"{colis.longueur} × {colis.largeur} × {colis.hauteur}",
             colis.prix_calcule if colis.prix_calcule is not None else "", colis.devise,
-            colis.get_mode_paiement_display()])
+            colis.get_mode_paiement_display())])
     return response
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A cell Excel or LibreOffice will not run as a formula: text that starts like one
+    (a client named `=HYPERLINK(…)`) gets a leading apostrophe (OWASP's CSV injection)."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _labels(request, colis, page: Page | None = None):

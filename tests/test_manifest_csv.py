@@ -1,0 +1,40 @@
+"""A lot's CSV manifest: no cell that Excel or LibreOffice would run as a formula."""
+
+import csv
+import io
+
+import pytest
+
+from server.cargo import services
+from server.cargo.models import Client
+from server.web.lots import csv_cell
+
+from .web_helpers import web
+
+HOSTILE = ["=HYPERLINK(\"http://evil.example\";\"clic\")", "+33 6 12", "-2+3+cmd|' /C calc'!A0",
+           "@SUM(1+9)*cmd|' /C calc'!A0", "\tTAB", "\rCR"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_it_escapes_a_cell_that_starts_like_a_formula(text):
+    assert csv_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["Diallo Aminata", "12.500", "CS26-000001-3", "", "a=b", 5])
+def test_it_leaves_other_cells_as_they_are(value):
+    assert csv_cell(value) == str(value)
+
+
+def test_it_writes_no_formula_into_the_manifest(alice, colis_data, tariffs):
+    formulas = HOSTILE[:4]  # a client's name loses its leading tab or CR (Client.__str__)
+    for text in formulas:
+        client = Client.objects.create(nom=text, prenom="", telephone="+221770000009",
+                                       ville_destination="Dakar", pays_destination="Sénégal")
+        services.create_colis(alice, {**colis_data, "client": client.pk})
+    response = web(alice).get(f"/lots/{colis_data['lot']}/manifest.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    clients = sorted(row[1] for row in rows[1:])
+    assert clients == sorted("'" + text for text in formulas)
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
