@@ -1,9 +1,15 @@
+from functools import wraps
+
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404
 from django.urls import URLPattern, include, path
 from django_rq import urls as rq_urls
+from django_rq.models import Dashboard
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rq.exceptions import NoSuchJobError
 
 from server.accounts.api import DeviceLoginView, DeviceLogoutView
 from server.cargo import api as cargo_api
@@ -18,9 +24,27 @@ api_v1 = [
     path("tariffs/", cargo_api.TariffList.as_view(), name="tariff-list"),
 ]
 
+
+def rq_missing(view):
+    """A job gone since the list was drawn, or the scheduler pages without rq-scheduler:
+    404, not django-rq's 500."""
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except (NoSuchJobError, ImproperlyConfigured) as exc:
+            raise Http404 from exc
+
+    return answer
+
+
 # Every RQ page, its JSON stats included, behind the admins-only check.
-rq_pages = [URLPattern(p.pattern, queue_admin(p.callback), p.default_args, p.name)
+rq_pages = [URLPattern(p.pattern, queue_admin(rq_missing(p.callback)), p.default_args, p.name)
             for p in rq_urls.urlpatterns]
+# django-rq also puts every RQ page in the admin (/admin/django_rq/), where any staff user
+# (a staff supervisor) would empty queues: they live at /django-rq/ alone, for admins.
+if admin.site.is_registered(Dashboard):
+    admin.site.unregister(Dashboard)
 
 # The API docs: their script from a URL (the split view), their small <style> block allowed.
 swagger_ui = csp_update({"style-src": [UNSAFE_INLINE]})(
