@@ -146,6 +146,8 @@ TABLE: dict[str, Entry] = {
     "web:bulk-retry": entry(SUPERVISOR_PAGE, get=(405,), post=True),
     "web:device-revoke": entry(SUPERVISOR_PAGE, get=(405,), post=True),
     "web:search": entry(SUPERVISOR_PAGE), "web:import": entry(SUPERVISOR_PAGE, post=True),
+    "web:results": entry(SUPERVISOR_PAGE), "web:results-csv": entry(SUPERVISOR_PAGE),
+    "web:results-xlsx": entry(SUPERVISOR_PAGE),
 }
 
 
