@@ -3,7 +3,8 @@
 Every id from API data, a filter, a form or a URL goes through `row_id`; every text a
 device sends is checked by `text_problem` (PostgreSQL refuses U+0000, and a lone surrogate
 cannot be encoded as UTF-8); every number a person types goes through `decimal_field`.
-Each answers a refusal as a value, never by raising, so one bad field stays that field's.
+Each answers a refusal as a value, never by raising, so one bad field stays that field's:
+an error as server/codes.py records it (see `problem`).
 """
 
 import re
@@ -12,6 +13,12 @@ from decimal import Decimal
 MAX_ROW_ID = 2**63 - 1  # a bigint primary key
 MAX_DEPTH = 16  # the deepest JSON a device has a reason to send (items → data → value)
 _PLAIN_NUMBER = re.compile(r"-?(\d{1,12})(?:\.(\d{1,12}))?", re.ASCII)
+
+
+def problem(code: str, **params) -> str | dict:
+    """An error as server/codes.py records it: the bare code, or with parameters
+    `{"code": ..., "params": {...}}` (as text). server/codes.py renders either for people."""
+    return {"code": code, "params": {k: str(v) for k, v in params.items()}} if params else code
 
 
 def row_id(value) -> int | None:
@@ -39,14 +46,14 @@ def unstorable(text: str) -> bool:
     return False
 
 
-def text_problem(value, max_length: int) -> str | None:
-    """Why `value` cannot be kept as a text field of `max_length`, in French; None if it can."""
+def text_problem(value, max_length: int) -> str | dict | None:
+    """Why `value` cannot be kept as a text field of `max_length`; None if it can."""
     if not isinstance(value, str):
-        return "Un texte est attendu."
+        return problem("text_expected")
     if unstorable(value):
-        return "Caractère invalide (caractère nul ou non Unicode)."
+        return problem("text_unstorable")
     if len(value) > max_length:
-        return f"Texte de {max_length} caractères au plus."
+        return problem("text_too_long", limit=max_length)
     return None
 
 
@@ -97,28 +104,28 @@ def depth_exceeds(value, limit: int = MAX_DEPTH) -> bool:
 
 
 def decimal_field(value, *, minimum: Decimal, maximum: Decimal, places: int
-                  ) -> tuple[Decimal | None, str | None]:
-    """A typed measure as (number, None), or (None, the French reason it is refused).
+                  ) -> tuple[Decimal | None, str | dict | None]:
+    """A typed measure as (number, None), or (None, why it is refused).
 
     Plain decimal notation only, as a person types it: no exponent ("1e-25" would be stored
     as 0), no NaN or Infinity, no non-ASCII digits, at most `places` decimals, within
     [minimum, maximum].
     """
     if value is None or value == "":
-        return None, "Ce champ est obligatoire."
+        return None, problem("required")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None, "Un nombre valide est requis."
+        return None, problem("number_invalid")
     text = repr(value) if isinstance(value, float) else str(value)
     match = _PLAIN_NUMBER.fullmatch(text.strip())
     if match is None:
-        return None, "Un nombre valide est requis (chiffres et point décimal)."
+        return None, problem("number_invalid")
     number = Decimal(match.group(0))  # the pattern admits only plain decimals
     if number <= 0:
-        return None, "Doit être strictement positif."
+        return None, problem("not_positive")
     if number < minimum:
-        return None, f"Doit être au moins {minimum}."
+        return None, problem("min_value", limit=minimum)
     if number > maximum:
-        return None, f"Doit être au plus {maximum}."
+        return None, problem("max_value", limit=maximum)
     if match.group(2) and len(match.group(2).rstrip("0")) > places:
-        return None, f"Au plus {places} décimale(s)."
+        return None, problem("max_places", limit=places)
     return number, None

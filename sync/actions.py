@@ -6,6 +6,7 @@ import uuid
 from django.db import transaction
 from django.db.models import F
 
+from server import codes
 from server.cargo import services
 from server.cargo.models import Colis
 
@@ -51,7 +52,7 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
                       "photo_id": checked.get("photo_id", task.photo_id)}
         task.retry_count = 0 if data else task.retry_count + 1
         fields["rq_job_id"] = enqueue.job_id(task)
-        states.transition(task, Status.PENDING, by=user, message="Relancée", error_code="",
+        states.transition(task, Status.PENDING, by=user, message="retried", error_code="",
                           error_message="", errors={}, next_retry_at=None, **fields)
         enqueue.materialise_on_commit(task)
     return task
@@ -66,7 +67,7 @@ def cancel_task(task_id, user, reason: str = "", superseded_by=None) -> ColisTas
         task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
         _check(task, allowed.CANCEL)
         if fields["superseded_by"] == task.op_id:
-            raise services.InvalidData({"superseded_by": ["superseded_by_self"]})
+            raise services.InvalidData({"superseded_by": [codes.error("superseded_by_self")]})
         return states.transition(task, Status.CANCELLED, by=user, message=fields["cancel_reason"],
                                  next_retry_at=None, **fields)
 
@@ -77,7 +78,7 @@ def clean_cancel(reason, superseded_by) -> dict:
     if reason in (None, ""):
         reason = ""
     elif not isinstance(reason, str) or reason not in CancelReason.values:
-        errors["reason"] = [f"Choix invalide : {', '.join(CancelReason.values)}."]
+        errors["reason"] = [codes.error("choice_invalid_of", choices=", ".join(CancelReason.values))]
     link = None
     if superseded_by not in (None, ""):
         try:
@@ -85,7 +86,7 @@ def clean_cancel(reason, superseded_by) -> dict:
         except ValueError:
             pass
         if link is None:
-            errors["superseded_by"] = ["Un op_id (UUID) est attendu."]
+            errors["superseded_by"] = [codes.error("uuid_invalid")]
     if errors:
         raise services.InvalidData(errors)
     return {"cancel_reason": reason, "superseded_by": link}
@@ -123,7 +124,7 @@ def bulk_retry(queryset, user, chunk: int = 500) -> int:
             tasks = list(allowed.allowing(ColisTask.objects.select_for_update(no_key=True).filter(
                 pk__in=ids[start:start + chunk]), allowed.RETRY).order_by("pk"))
             states.transition_many(
-                tasks, [Status.PENDING], by=user, message="Relancée", error_code="",
+                tasks, [Status.PENDING], by=user, message="retried", error_code="",
                 error_message="", errors={}, next_retry_at=None,
                 retry_count=F("retry_count") + 1, rq_job_id=enqueue.batch_job_id())
             enqueue.materialise_many_on_commit(tasks)

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from server import inputs
+from server import codes, inputs
 from server.accounts.permissions import CanRegisterColis
 from server.cargo import services
 from server.parsers import JSONParser, TooDeep
@@ -174,7 +174,9 @@ class TaskRetry(APIView):
         except actions.NotAllowed as exc:
             return _refused(exc)
         except services.InvalidData as exc:
-            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"errors": codes.messages_of(exc.errors),
+                             "error_codes": codes.codes_of(exc.errors)},
+                            status=status.HTTP_400_BAD_REQUEST)
         return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
 
 
@@ -193,7 +195,7 @@ class TaskCancel(APIView):
         except actions.NotAllowed as exc:
             return _refused(exc)
         except services.InvalidData as exc:
-            return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
+            return Response(codes.messages_of(exc.errors), status=status.HTTP_400_BAD_REQUEST)
         return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
 
 

@@ -16,7 +16,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from server import inputs
+from server import codes, inputs
 from server.cargo import services
 from server.cargo.models import Client, Colis, Lot
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 OPS = ("create", "update", "open_lot")
 # The answer for an item the server failed on for no fault of its data (a bug): the agent
 # can correct, export or cancel it, and the rest of the batch goes through.
-SERVER_REFUSED = "Le serveur refuse cet élément."
+SERVER_REFUSED = "server_refused"
 
 
 @dataclass
@@ -39,8 +39,11 @@ class Result:
     lot: Lot | None = None
 
     def to_dict(self) -> dict:
+        # errors: sentences in the request's language (other clients); error_codes: the
+        # codes and parameters (the PWA renders them in its own language).
         body = {"op_id": self.op_id, "result": self.result,
-                "task": self.task.to_dict() if self.task else None, "errors": self.errors}
+                "task": self.task.to_dict() if self.task else None,
+                "errors": codes.messages_of(self.errors), "error_codes": codes.codes_of(self.errors)}
         if self.lot is not None:
             body["lot"] = {"id": self.lot.pk, "numero_lot": self.lot.numero_lot}
         return body
@@ -55,27 +58,27 @@ def payload_hash(op: str, data) -> str:
 def _unstorable_errors(item: dict) -> dict:
     """Field errors for text the database could not store, anywhere in the item's data
     (the data is kept whole as JSON, so even an unknown key would fail the insert)."""
-    return {key: ["Caractère invalide (caractère nul ou non Unicode)."]
+    return {key: [codes.error("text_unstorable")]
             for key in inputs.unstorable_keys(item["data"])}
 
 
 def _shape_errors(item) -> tuple[str, dict]:
     """The item's op_id as text and the errors of its envelope (not of its data)."""
     if not isinstance(item, dict):
-        return "", {"item": ["Un objet {op_id, op, data} est attendu."]}
+        return "", {"item": [codes.error("item_expected")]}
     raw = item.get("op_id")
     errors: dict = {}
     try:
         op_id = str(uuid.UUID(str(raw)))
     except (ValueError, TypeError, AttributeError):
         op_id = raw if isinstance(raw, str) and not inputs.unstorable(raw) else ""
-        errors["op_id"] = ["Un UUID valide est requis."]
+        errors["op_id"] = [codes.error("uuid_invalid")]
     if item.get("op") not in OPS:
-        errors["op"] = [f"Choix invalide : {', '.join(OPS)}."]
+        errors["op"] = [codes.error("choice_invalid_of", choices=", ".join(OPS))]
     if not isinstance(item.get("data"), dict):
-        errors["data"] = ["Un objet est attendu."]
+        errors["data"] = [codes.error("object_expected")]
     if item.get("saved_at") is not None and _saved_at(item) is None:
-        errors["saved_at"] = ["Une date ISO 8601 avec fuseau est attendue."]
+        errors["saved_at"] = [codes.error("datetime_invalid")]
     if not errors:
         errors = _unstorable_errors(item)
     return op_id, errors
@@ -127,7 +130,7 @@ def _resolve_lot(user, data: dict, known: Known) -> Lot | None:
         try:
             lot_op_id = uuid.UUID(str(data["lot_op_id"]))
         except ValueError as exc:
-            raise services.InvalidData({"lot_op_id": ["Un UUID valide est requis."]}) from exc
+            raise services.InvalidData({"lot_op_id": [codes.error("uuid_invalid")]}) from exc
         lot = Lot.objects.filter(op_id=lot_op_id).first()
         if lot is None:
             raise services.InvalidData({"lot_op_id": ["lot_not_found"]})
@@ -142,7 +145,7 @@ def _check_photo_id(data: dict):
     try:
         return uuid.UUID(str(raw))
     except ValueError as exc:
-        raise services.InvalidData({"photo_id": ["Un UUID valide est requis."]}) from exc
+        raise services.InvalidData({"photo_id": [codes.error("uuid_invalid")]}) from exc
 
 
 def _check_create(user, data: dict, known: Known | None = None) -> dict:
@@ -158,14 +161,14 @@ def _check_update(user, data: dict, known: Known | None = None) -> dict:
     colis = None
     colis_id = inputs.row_id(data.get("colis"))
     if colis_id is None:
-        errors["colis"] = ["Un identifiant de colis est requis."]
+        errors["colis"] = [codes.error("colis_id_required")]
     else:
         colis = Colis.objects.filter(pk=colis_id).select_related("lot").first()
         if colis is None or not (user.is_supervisor or colis.created_by_id == user.pk):
             errors["colis"] = ["colis_not_found"]
     version = data.get("base_version")
     if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version < 2**31:
-        errors["base_version"] = ["Un entier positif est requis."]
+        errors["base_version"] = [codes.error("version_expected")]
     changes_ = {k: v for k, v in data.items() if k in services.EDITABLE_FIELDS}
     try:
         photo_id = _check_photo_id(data)  # a photo later: alone, it is a change too
@@ -173,7 +176,7 @@ def _check_update(user, data: dict, known: Known | None = None) -> dict:
         errors.update(exc.errors)
         photo_id = None
     if not changes_ and photo_id is None and "photo_id" not in errors:
-        errors.setdefault("data", []).append("Aucun champ modifiable.")
+        errors.setdefault("data", []).append(codes.error("no_editable_field"))
     if errors:
         raise services.InvalidData(errors)
     services.clean_colis(changes_, partial=True)
@@ -225,7 +228,7 @@ def _new_task(user, device, op_id: str, item: dict, digest: str, known: Known) -
                      lot=checked["lot"], colis=checked.get("colis"), initiated_by=user,
                      device=device, base_version=checked.get("base_version"),
                      photo_id=checked.get("photo_id"), saved_at=_saved_at(item),
-                     current_step="En attente de traitement")
+                     current_step=Status.PENDING)
     task.rq_job_id = enqueue.job_id(task)
     return Result(op_id, "accepted", task=task)
 
@@ -290,6 +293,6 @@ def _insert(tasks: list[ColisTask], user) -> set:
     now = timezone.now()
     TaskEvent.objects.bulk_create([
         TaskEvent(task=t, from_status="", to_status=Status.PENDING, at=now, by=user,
-                  message="Reçu de l'appareil") for t in recorded])
+                  message="received") for t in recorded])
     enqueue.materialise_many_on_commit(recorded)
     return {t.task_id for t in tasks if t.task_id not in ids}

@@ -137,12 +137,11 @@ def _run(task: ColisTask) -> str:
         log.info("task %s moved on (%s): this run stops", task_id, exc)
         return "superseded"
     except services.VersionConflict as exc:
-        return _fail(task_id, final=True, code=exc.code, message="La fiche a changé entre-temps.",
+        return _fail(task_id, final=True, code=exc.code, message=exc.code,
                      errors={**exc.errors, "current": colis_to_dict(exc.current)})
     except services.DomainError as exc:
         code = "lot_closed" if "lot_closed" in exc.errors.get("lot", []) else exc.code
-        return _fail(task_id, final=True, code=code,
-                     message=MESSAGES.get(code, MESSAGES["invalid"]), errors=exc.errors)
+        return _fail(task_id, final=True, code=code, message=code, errors=exc.errors)
     except (DatabaseError, OSError) as exc:
         log.warning("task %s: transient error %r", task_id, exc)
         return _fail(task_id, final=False, code="transient", message=str(exc)[:500])
@@ -216,8 +215,3 @@ def _fail(task_id: str, *, final: bool, code: str, message: str, errors: dict | 
                               **fields)
         return task.status
 
-
-MESSAGES = {
-    "lot_closed": "Le lot est fermé : choisissez un autre lot.",
-    "invalid": "Données invalides : corrigez les champs signalés.",
-}

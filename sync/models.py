@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from server import codes
+
 
 class Status(models.TextChoices):
     PENDING = "pending", _("En attente")
@@ -126,11 +128,17 @@ class ColisTask(models.Model):
             "op_id": str(self.op_id),
             "operation": self.operation,
             "status": self.status,
-            "current_step": self.current_step,
+            # Codes for clients that render them (the PWA), and sentences in the request's
+            # language for the others (server/codes.py).
+            "current_step": codes.step_code(self.current_step),
+            "current_step_label": codes.step_label(self.current_step),
             "progress_percentage": self.progress_percentage,
             "error_code": self.error_code,
-            "error_message": self.error_message,
-            "errors": self.errors,
+            "error_message": codes.task_message(self.error_code) if self.error_code in codes.TASK
+            else self.error_message,
+            "error_detail": self.error_message if self.error_code in codes.TECHNICAL else "",
+            "errors": codes.messages_of(self.errors),
+            "error_codes": codes.codes_of(self.errors),
             "retry_count": self.retry_count,
             "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
             "colis": colis_to_dict(self.colis) if self.colis_id else None,

@@ -28,17 +28,11 @@ ALLOWED: dict[str, frozenset] = {
     S.COMPLETED: frozenset(),
     S.CANCELLED: frozenset(),
 }
-STEPS = {  # status → (French step for people, progress)
-    S.PENDING: ("En attente de traitement", 0),
-    S.PROCESSING: ("Vérification des données", 10),
-    S.IMAGE_UPLOADING: ("Traitement de la photo", 30),
-    S.PRICE_CALCULATING: ("Calcul du prix", 60),
-    S.NOTIFICATION_SENDING: ("Notification du client", 85),
-    S.COMPLETED: ("Terminé", 100),
-    S.FAILED: ("Échec", None),
-    S.FAILED_RETRY: ("Échec, nouvel essai prévu", None),
-    S.FAILED_FINAL: ("Échec définitif", None),
-    S.CANCELLED: ("Annulé", None),
+STEPS = {  # status → (its step's code, progress); server/codes.py says the step to people
+    status: (status.value, progress) for status, progress in [
+        (S.PENDING, 0), (S.PROCESSING, 10), (S.IMAGE_UPLOADING, 30), (S.PRICE_CALCULATING, 60),
+        (S.NOTIFICATION_SENDING, 85), (S.COMPLETED, 100), (S.FAILED, None),
+        (S.FAILED_RETRY, None), (S.FAILED_FINAL, None), (S.CANCELLED, None)]
 }
 
 

@@ -63,7 +63,7 @@ def recover_stuck(now, stuck_after: int) -> int:
                 continue
             task.retry_count += 1
             states.transition(task, Status.PENDING, rq_job_id=enqueue.job_id(task),
-                              message="Reprise : le traitement s'est interrompu")
+                              message="resumed")
             enqueue.materialise_on_commit(task)
         count += 1
     return count
@@ -78,7 +78,7 @@ def run_due_retries(now) -> int:
             if task.status != Status.FAILED_RETRY:
                 continue
             states.transition(task, Status.PENDING, rq_job_id=enqueue.job_id(task),
-                              next_retry_at=None, message="Nouvel essai programmé")
+                              next_retry_at=None, message="retry_scheduled")
             enqueue.materialise_on_commit(task)
         count += 1
     return count

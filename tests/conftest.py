@@ -101,3 +101,11 @@ def item(op_id=None, op="create", **data) -> dict:
     import uuid
 
     return {"op_id": str(op_id or uuid.uuid4()), "op": op, "data": data}
+
+
+def codes(errors: dict) -> dict:
+    """{field: [code, ...]} of an answer's `error_codes` (or of a DomainError's `errors`)."""
+    from server.codes import codes_of
+
+    return {field: [e["code"] for e in entries] for field, entries in codes_of(errors).items()
+            if isinstance(entries, list)}

@@ -36,18 +36,18 @@ def test_it_reads_plain_decimals(raw, expected):
 
 
 def test_it_states_each_limit():
-    assert inputs.decimal_field("0.05", **SIZE)[1] == "Doit être au moins 0.1."
-    assert inputs.decimal_field("600.1", **SIZE)[1] == "Doit être au plus 600."
-    assert inputs.decimal_field("-3", **SIZE)[1] == "Doit être strictement positif."
-    assert inputs.decimal_field("0", **SIZE)[1] == "Doit être strictement positif."
-    assert inputs.decimal_field("40.25", **SIZE)[1] == "Au plus 1 décimale(s)."
-    assert inputs.decimal_field("", **SIZE)[1] == "Ce champ est obligatoire."
+    assert inputs.decimal_field("0.05", **SIZE)[1] == {"code": "min_value", "params": {"limit": "0.1"}}
+    assert inputs.decimal_field("600.1", **SIZE)[1] == {"code": "max_value", "params": {"limit": "600"}}
+    assert inputs.decimal_field("-3", **SIZE)[1] == "not_positive"
+    assert inputs.decimal_field("0", **SIZE)[1] == "not_positive"
+    assert inputs.decimal_field("40.25", **SIZE)[1] == {"code": "max_places", "params": {"limit": "1"}}
+    assert inputs.decimal_field("", **SIZE)[1] == "required"
 
 
 @pytest.mark.parametrize("text", ["a\x00b", "\ud800", "x\udfffy", "\x00"])
 def test_it_finds_text_the_database_cannot_store(text):
     assert inputs.unstorable(text)
-    assert inputs.text_problem(text, 100) == "Caractère invalide (caractère nul ou non Unicode)."
+    assert inputs.text_problem(text, 100) == "text_unstorable"
     assert "\x00" not in inputs.query_text(text)
     inputs.query_text(text).encode("utf-8")
 
@@ -57,8 +57,8 @@ def test_it_keeps_ordinary_text():
         assert not inputs.unstorable(text)
         assert inputs.text_problem(text, 100) is None
         assert inputs.query_text(text) == text
-    assert inputs.text_problem("x" * 101, 100) == "Texte de 100 caractères au plus."
-    assert inputs.text_problem(12, 100) == "Un texte est attendu."
+    assert inputs.text_problem("x" * 101, 100) == {"code": "text_too_long", "params": {"limit": "100"}}
+    assert inputs.text_problem(12, 100) == "text_expected"
 
 
 def test_it_names_the_keys_holding_unstorable_text_at_any_depth():

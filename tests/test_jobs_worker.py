@@ -86,7 +86,7 @@ def test_it_recovers_a_task_whose_worker_was_killed_mid_job(alice_api, colis_dat
     task.refresh_from_db()
     assert task.status == Status.COMPLETED
     assert Colis.objects.count() == 1
-    assert "Reprise" in " ".join(task.events.values_list("message", flat=True))
+    assert "resumed" in task.events.values_list("message", flat=True)
 
 
 def test_it_completes_every_task_after_redis_lost_its_data(alice_api, colis_data, tariffs,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server import inputs
+from server import codes, inputs
 from server.cargo import services
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,8 @@ def run_js(measures: list, texts: list) -> dict:
 
 
 def py_measure(name: str, text: str):
-    return inputs.decimal_field(text.strip(), **services.MEASURES[name])[1]
+    problem = inputs.decimal_field(text.strip(), **services.MEASURES[name])[1]
+    return codes.render(problem) if problem else None
 
 
 def js_message(problem) -> str | None:
@@ -71,4 +72,5 @@ def test_it_agrees_with_the_server_on_any_text_and_number(texts, numbers):
     for number, problem in zip(numbers, got["measures"], strict=True):
         assert js_message(problem) == py_measure("poids", number), number
     for text, problem in zip(texts, got["texts"], strict=True):
-        assert js_message(problem) == inputs.text_problem(text, services.MAX_DESCRIPTION), text
+        expected = inputs.text_problem(text, services.MAX_DESCRIPTION)
+        assert js_message(problem) == (codes.render(expected) if expected else None), text

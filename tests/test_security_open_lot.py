@@ -6,7 +6,7 @@ import pytest
 
 from server.cargo import services
 from server.cargo.models import Lot
-from tests.conftest import item
+from tests.conftest import codes, item
 from tests.security_helpers import cache_keys, counters, redis_down  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("counters")
@@ -22,7 +22,7 @@ def test_it_refuses_a_lot_past_the_rate(alice, bob, three_an_hour):
         services.open_lot(alice, "cargo")
     with pytest.raises(services.InvalidData) as refused:
         services.open_lot(alice, "express")
-    assert refused.value.errors == {"type_lot": ["open_lot_rate"]}
+    assert codes(refused.value.errors) == {"type_lot": ["open_lot_rate"]}
     assert refused.value.code == "open_lot_rate"
     assert Lot.objects.filter(agent_createur=alice).count() == 3
     services.open_lot(bob, "cargo")  # each user has their own count
@@ -48,7 +48,7 @@ def test_it_answers_a_refused_open_lot_item_per_item(alice_api, three_an_hour, r
     items = [item(op="open_lot", type_lot="cargo") for _ in range(4)]
     answers = alice_api.post("/api/v1/sync/", {"items": items}, format="json").json()["items"]
     assert [a["result"] for a in answers] == ["accepted"] * 3 + ["invalid"]
-    assert answers[3]["errors"] == {"type_lot": ["open_lot_rate"]}
+    assert codes(answers[3]["error_codes"]) == {"type_lot": ["open_lot_rate"]}
 
 
 def test_it_has_no_limit_when_the_rate_is_empty(alice, settings):

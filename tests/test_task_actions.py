@@ -22,7 +22,7 @@ def test_it_retries_a_failed_task(alice_api, colis_data, redis_clean, status):
     set_status(task_id, status)
     response = alice_api.post(f"/api/v1/tasks/{task_id}/retry/")
     assert response.status_code == 200 and response.json()["status"] == "pending"
-    assert ColisTask.objects.get(task_id=task_id).events.last().message == "Relancée"
+    assert ColisTask.objects.get(task_id=task_id).events.last().message == "retried"
 
 
 @pytest.mark.parametrize("status", ["pending", "processing", "completed", "cancelled"])

@@ -2,6 +2,7 @@
 // { op_id, op, data, state, task, errors, ... }; it leaves the device only
 // when the server says its task completed or was cancelled (and 24 h later).
 
+import { codeOf } from './codes.js';
 import * as db from './db.js';
 
 export const KEEP_DONE_MS = 24 * 3600 * 1000;
@@ -37,7 +38,7 @@ export function actionsFor(item) {
   let actions = STATES[item.state]?.actions || [];
   if (item.state === 'invalid' && item.refused) actions = ['correct', 'resend', 'discard'];
   if (item.state === 'failed_final' && code === 'version_conflict') actions = ['resolve', 'cancel'];
-  const lotClosed = code === 'lot_closed' || [].concat(item.errors?.lot || []).includes('lot_closed');
+  const lotClosed = code === 'lot_closed' || [].concat(item.errors?.lot || []).map(codeOf).includes('lot_closed');
   if (lotClosed && item.op === 'create') actions = ['move', ...actions.filter((a) => a !== 'retry')];
   return actions.filter((a) => (a !== 'edit' && a !== 'photo') || item.op === 'create')
     .filter((a) => a !== 'cancel' || item.task)
@@ -160,6 +161,12 @@ function wireData(item, byOpId) {
   return { ...item.data, colis: colis.id, base_version: colis.version };
 }
 
+/** An answer's field errors as codes (error_codes; older servers sent sentences in errors). */
+function errorsOf(answer) {
+  const errors = answer?.error_codes || answer?.errors || {};
+  return Object.keys(errors).length ? errors : {};
+}
+
 function fromTask(item, task, now) {
   if (item.task && item.task.updated_at && task.updated_at && task.updated_at < item.task.updated_at) {
     return null;  // an older state than the one we hold
@@ -170,7 +177,7 @@ function fromTask(item, task, now) {
   if (item.state === 'cancelling' && !TERMINAL.includes(task.status)) return { ...item, task, updated_at: now };
   const state = task.status;
   const next = { ...item, task, state, updated_at: now,
-    errors: task.errors && Object.keys(task.errors).length ? task.errors : {} };
+    errors: errorsOf(task) };
   if (TERMINAL.includes(state)) next.done_at = next.done_at || now;
   if (task.lot) next.lot = task.lot;
   return next;
@@ -192,7 +199,7 @@ export async function applyResults(results) {
       return next;
     }
     if (r.result === 'invalid' || r.result === 'conflict') {
-      return { ...item, state: r.result, errors: r.errors || {}, task: r.task || item.task,
+      return { ...item, state: r.result, errors: errorsOf(r), task: r.task || item.task,
         updated_at: now };
     }
     return null;

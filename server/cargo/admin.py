@@ -31,11 +31,11 @@ class TariffAdmin(admin.ModelAdmin):
 
 def refusal(exc: services.DomainError) -> str:
     """A domain refusal as a sentence for the admin."""
-    from server.web.forms import CODES
+    from server import codes
 
     if isinstance(exc, services.VersionConflict):
         return str(STALE) % {"current": exc.current.version}
-    texts = [str(CODES.get(m, m)) for messages_ in exc.errors.values()
+    texts = [codes.render(m) for messages_ in exc.errors.values()
              for m in (messages_ if isinstance(messages_, list) else [messages_])]
     return " ".join(texts) or exc.code
 
@@ -169,12 +169,11 @@ class ColisAdminForm(forms.ModelForm):
         return cleaned
 
     def _add_domain_errors(self, errors: dict) -> None:
-        from server.web.forms import CODES
+        from server import codes
 
         for name, texts in errors.items():
             texts = texts if isinstance(texts, list) else [texts]
-            self.add_error(name if name in self.fields else None,
-                           [str(CODES.get(t, t)) for t in texts])
+            self.add_error(name if name in self.fields else None, [codes.render(t) for t in texts])
 
 
 @admin.register(Colis)

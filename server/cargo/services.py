@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from server import inputs
+from server import codes, inputs
 
 from . import numbering
 from .models import Client, Colis, Lot, Tariff, TypeLot
@@ -29,7 +29,8 @@ EDITABLE_FIELDS = ("client", "poids", "longueur", "largeur", "hauteur", "mode_pa
 
 
 class DomainError(Exception):
-    """A write refused by a business rule. `errors` maps fields to messages or codes."""
+    """A write refused by a business rule. `errors` maps fields to lists of errors as
+    server/codes.py records them (a bare code, or a code with its parameters)."""
 
     code = "invalid"
 
@@ -48,7 +49,7 @@ class LotClosed(InvalidData):
     code = "lot_closed"
 
     def __init__(self):
-        super().__init__({"lot": ["lot_closed"]})
+        super().__init__({"lot": [codes.error("lot_closed")]})
 
 
 class VersionConflict(DomainError):
@@ -56,7 +57,7 @@ class VersionConflict(DomainError):
 
     def __init__(self, current: Colis):
         self.current = current
-        super().__init__({"base_version": [f"version_conflict: current is {current.version}"]})
+        super().__init__({"base_version": [codes.error("version_conflict", current=current.version)]})
 
 
 def _decimal(errors: dict, data: dict, field: str) -> Decimal | None:
@@ -68,7 +69,7 @@ def _decimal(errors: dict, data: dict, field: str) -> Decimal | None:
 
 def _lookup(errors: dict, model, field: str, value):
     if value in (None, ""):
-        errors.setdefault(field, []).append("Ce champ est obligatoire.")
+        errors.setdefault(field, []).append(codes.error("required"))
         return None
     pk = inputs.row_id(value)
     obj = model.objects.filter(pk=pk).first() if pk is not None else None
@@ -99,7 +100,7 @@ def clean_colis(data: dict, *, lot: Lot | None = None, client: Client | None = N
     if not partial or "mode_paiement" in data:
         mode = data.get("mode_paiement") or Colis.ModePaiement.NON_PAYE
         if mode not in Colis.ModePaiement.values:
-            errors.setdefault("mode_paiement", []).append("Choix invalide.")
+            errors.setdefault("mode_paiement", []).append(codes.error("choice_invalid"))
         clean["mode_paiement"] = mode
     if "description" in data or not partial:
         description = data.get("description") or ""
@@ -109,10 +110,10 @@ def clean_colis(data: dict, *, lot: Lot | None = None, client: Client | None = N
     if not partial:
         wanted = data.get("type_transport") or (lot.type_lot if lot else None)
         if wanted not in TypeLot.values:
-            errors.setdefault("type_transport", []).append("Choix invalide.")
+            errors.setdefault("type_transport", []).append(codes.error("choice_invalid"))
         elif lot is not None and wanted != lot.type_lot:
             errors.setdefault("type_transport", []).append(
-                f"Le lot {lot.numero_lot} est de type {lot.type_lot}.")
+                codes.error("lot_type_mismatch", lot=lot.numero_lot, type=lot.type_lot))
         clean["type_transport"] = wanted
     if errors:
         raise InvalidData(errors)
@@ -133,7 +134,7 @@ def price_colis(type_transport: str, fields: dict, tariff: Tariff | None = None
 def open_lot(user, type_lot: str, *, op_id=None) -> Lot:
     """Open a lot; with an `op_id` already used, return that lot (idempotent)."""
     if type_lot not in TypeLot.values:
-        raise InvalidData({"type_lot": ["Choix invalide."]})
+        raise InvalidData({"type_lot": [codes.error("choice_invalid")]})
     if op_id is not None:
         existing = Lot.objects.filter(op_id=op_id).first()
         if existing is not None:

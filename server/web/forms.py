@@ -6,16 +6,11 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from server import inputs
+from server import codes, inputs
 from server.cargo.models import Client, Colis, Lot, TypeLot
 from sync.models import ColisTask, Status
 
-CODES = {  # error codes the domain returns, as sentences for people
-    "lot_closed": _("Ce lot est fermé : choisissez un lot ouvert."),
-    "lot_not_found": _("Lot introuvable."),
-    "client_not_found": _("Client introuvable."),
-    "colis_not_found": _("Colis introuvable."),
-}
+CODES = codes.FIELD  # error codes the domain returns, as sentences for people
 RECENT_COLIS = 200  # the retry form suggests the clients of the agent's last colis
 FILTER_STATUSES = [(s.value, s.label) for s in Status if s != Status.CANCELLED]
 
@@ -118,5 +113,5 @@ class RetryForm(forms.Form):
     def add_domain_errors(self, errors: dict) -> None:
         for name, messages in errors.items():
             messages = messages if isinstance(messages, list) else [messages]
-            texts = [str(CODES.get(m, m)) if isinstance(m, str) else str(m) for m in messages]
+            texts = [codes.render(m) for m in messages]
             self.add_error(name if name in self.fields else None, texts)

@@ -5,10 +5,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from server import codes
 from sync import imports
 
 from .access import supervisor
-from .forms import CODES
 
 TEMPLATE = "web/import.html"
 REFUSALS = {  # sync.imports.ImportRefused codes, for people
@@ -22,7 +22,6 @@ REFUSALS = {  # sync.imports.ImportRefused codes, for people
     "unknown_user": _("L'utilisateur « %(user)s » n'existe pas sur ce serveur."),
     "not_agent": _("« %(user)s » n'est pas un agent actif : sa file ne peut pas être importée."),
 }
-ITEM_CODES = {**CODES, "op_id_reused": _("Cet op_id est déjà pris par d'autres données.")}
 PHOTO_CODES = {
     "photo_malformed": _("Photo illisible dans le fichier."),
     "photo_no_item": _("Aucun colis reçu ne l'attend (élément refusé ou absent)."),
@@ -60,7 +59,7 @@ def readable(rows: list) -> list:
 
 
 def _sentence(message) -> str:
-    return str(ITEM_CODES.get(message, message) if isinstance(message, str) else message)
+    return codes.render(message)
 
 
 def _as_list(messages) -> list:

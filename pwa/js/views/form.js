@@ -2,6 +2,7 @@
 // description, photo, and the live price estimate. Render and local state only;
 // saving is the caller's `onSave`.
 
+import { fieldError } from '../codes.js';
 import { measureProblem, textProblem } from '../limits.js';
 import { estimate } from '../pricing.js';
 import { bytes, fmt, gettext, number } from '../i18n.js';
@@ -45,7 +46,8 @@ export function renderForm(root, ctx) {
   let photoInfo = null;
 
   const field = (name, ...children) => h('div', { class: `field field-${name}` }, ...children,
-    h('p', { class: 'field-error', id: `err-${name}` }, (errors[name] || errors[name === 'lot' ? 'lot_op_id' : name] || []).join(' ')));
+    h('p', { class: 'field-error', id: `err-${name}` }, [].concat(errors[name] || errors[name === 'lot' ? 'lot_op_id' : name] || [])
+      .map(fieldError).join(' ')));
 
   const lotSelect = h('select', { id: 'f-lot', required: true, disabled: mode !== 'new' },
     h('option', { value: '' }, gettext('— choisir un lot —')),
@@ -152,8 +154,8 @@ export function renderForm(root, ctx) {
     const byField = controls();
     for (const el of root.querySelectorAll('.field-error')) {
       const name = el.id.slice(4);
-      const messages = found[name] || (name === 'lot' ? found.lot_op_id : null) || [];
-      el.textContent = messages.join(' ');
+      const messages = [].concat(found[name] || (name === 'lot' ? found.lot_op_id : null) || []);
+      el.textContent = messages.map(fieldError).join(' ');
       el.closest('.field')?.classList.toggle('invalid', messages.length > 0);
       const control = byField[name];
       if (!control) continue;

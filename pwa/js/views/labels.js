@@ -36,12 +36,6 @@ export function fieldLabel(field) {
     base_version: gettext('Version'), __all__: gettext('Colis') }[field] || field;
 }
 
-/** An error the tablet itself records, by code; other messages are shown as they came. */
-export function errorText(message) {
-  return { server_refused: gettext('Le serveur refuse cet élément : corrigez-le, renvoyez-le, exportez la file ou annulez-le.'),
-    too_large: gettext('Élément trop volumineux pour le serveur.') }[message] || String(message);
-}
-
 /** Label of the server's photo state. */
 export function photoLabel(state) {
   return { none: gettext('Sans photo'), awaiting: gettext('Photo attendue'),

@@ -1,11 +1,11 @@
 // The queue screen: each item with its state, counts per state, the last
 // successful sync, and the actions on failed items.
 
-import { photoError } from '../codes.js';
+import { fieldError, photoError, stepLabel, taskError } from '../codes.js';
 import { bytes, dateTime, fmt, gettext, number } from '../i18n.js';
 import { actionsFor, bucket, currentColis } from '../outbox.js';
 import { h, mount } from './dom.js';
-import { bucketLabel, errorText, fieldLabel, photoLabel, typeLabel } from './labels.js';
+import { bucketLabel, fieldLabel, photoLabel, typeLabel } from './labels.js';
 
 const ORDER = ['device', 'sent', 'processing', 'completed', 'failed', 'cancelled'];
 // Listed in this order: what needs the agent first.
@@ -51,7 +51,7 @@ function errorList(errors) {
   const entries = Object.entries(errors || {}).filter(([k]) => k !== 'current');
   if (!entries.length) return null;
   return h('ul', { class: 'errors' }, entries.map(([field, messages]) => h('li', {},
-    `${fieldLabel(field)} : ${[].concat(messages).map(errorText).join(' ')}`)));
+    `${fieldLabel(field)} : ${[].concat(messages).map(fieldError).join(' ')}`)));
 }
 
 const ACTION_LABELS = {
@@ -81,7 +81,7 @@ function row(item, ctx) {
   const task = item.task;
   const detail = [];
   if (b === 'processing' && task) {
-    detail.push(h('p', { class: 'step' }, task.current_step || gettext('En traitement'),
+    detail.push(h('p', { class: 'step' }, stepLabel(task.current_step) || gettext('En traitement'),
       item.state === 'failed_retry' ? ` — ${gettext('nouvel essai prévu')}` : ''));
     detail.push(h('progress', { max: 100, value: task.progress_percentage || 0 }));
   }
@@ -91,7 +91,7 @@ function row(item, ctx) {
       colis.prix_calcule ? ` · ${number(colis.prix_calcule, 0)} ${colis.devise}` : ''));
   }
   if (item.state === 'cancelling') detail.push(h('p', { class: 'muted' }, gettext('Annulation envoyée au serveur à la prochaine synchronisation.')));
-  if (b === 'failed') detail.push(h('p', { class: 'error' }, task?.error_message || gettext('Données à corriger')));
+  if (b === 'failed') detail.push(h('p', { class: 'error' }, taskError(task) || gettext('Données à corriger')));
   return h('li', { class: `item state-${b}`, id: ctx.firstFailure === item.op_id ? 'first-failure' : null,
     tabindex: ctx.firstFailure === item.op_id ? '-1' : null,
     dataset: { op: item.op_id, kind: item.op, state: item.state, bucket: b } },

@@ -9,6 +9,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from server import codes
 from sync.models import Status
 
 register = template.Library()
@@ -92,3 +93,29 @@ def trim(value) -> str:
     number = Decimal(str(value))
     number = number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize()
     return number_format(number, use_l10n=True)
+
+
+@register.filter
+def task_error(task) -> str:
+    """A failed task's reason in the viewer's language (its code; older rows, their text)."""
+    if task.error_code in codes.TASK:
+        return codes.task_message(task.error_code)
+    return task.error_message or task.error_code
+
+
+@register.filter
+def field_errors(errors: dict) -> list:
+    """(field, sentences) of a task's errors in the viewer's language (the conflict's current
+    colis left out)."""
+    return [(name, sentences) for name, sentences in codes.messages_of(errors).items()
+            if isinstance(sentences, list)]
+
+
+@register.filter
+def event_message(message: str) -> str:
+    return codes.event_message(message)
+
+
+@register.filter
+def step_label(step: str) -> str:
+    return codes.step_label(step)
