@@ -6,7 +6,8 @@ part adds one open sea lot of 10,000 colis and times the lot pages (/lots/, the 
 its label sheet) against the old query shape, measured in the same run.
 
 The data lives in its own database (`colis_scale`, or BENCH_SCALE_DB / --db), kept between
-runs: it is rebuilt only when its size differs from the one asked for.
+runs (migrated at the start of each): it is rebuilt only when its size differs from the
+one asked for.
 
     python -m bench.scale [--quick] [--db NAME]           # the whole scenario
     python -m bench.scale --lots [--quick] [--db NAME]    # its lots part only
@@ -18,7 +19,7 @@ import re
 import time
 
 from . import report
-from .env import Stack, psql
+from .env import Stack, manage, psql
 from .stats import median, percentile, ratio, spread, table
 
 DB = os.environ.get("BENCH_SCALE_DB", "colis_scale")
@@ -329,13 +330,18 @@ def _old_pages(big: int, reps: int) -> dict:
 def _lots_part(base: str, big: int, reps: int, per_run: int) -> dict:
     from server.cargo.models import Lot
 
+    load = os.getloadavg()[0]
+    from server.web import lots as views
+
     sup = _login(base, "superviseur")
     how = {"user": "superviseur"}
+    last = (f"p_colis={-(-BIG_COLIS // views.COLIS_PER_PAGE)}"
+            f"&p_tasks={-(-BIG_COLIS // views.TASKS_PER_PAGE)}")
     pages = {
         "lots list (/lots/)": ("/lots/", "lots"),
         f"lot of {BIG_COLIS:,} colis (/lots/<id>/), first page": (f"/lots/{big}/", "lot"),
         f"lot of {BIG_COLIS:,} colis, last page of colis and of tasks":
-            (f"/lots/{big}/?p_colis={BIG_COLIS // 100}&p_tasks={BIG_COLIS // 100}", "lot"),
+            (f"/lots/{big}/?{last}", "lot"),
         "its label sheet (/lots/<id>/etiquettes/), first 100": (f"/lots/{big}/etiquettes/",
                                                                 "labels"),
     }
@@ -345,7 +351,7 @@ def _lots_part(base: str, big: int, reps: int, per_run: int) -> dict:
     for name, (_, shape) in pages.items():
         res[name]["baseline"] = old[shape]
     return {"res": res, "open": Lot.objects.filter(statut=Lot.Statut.OUVERT).count(),
-            "reps": reps, "per_run": per_run}
+            "reps": reps, "per_run": per_run, "load": (load, os.getloadavg()[0])}
 
 
 def _lots_md(lots: dict, n: int) -> str:
@@ -371,7 +377,9 @@ alone, as they were (one GROUP BY over every open lot's colis, the active-task c
 subquery grouped on, so run once per colis row), without the page around them; for the
 lot's page and its labels, the same views with every colis on one page (and the 200 newest
 tasks), as before pagination. The last page reads as much as the first: both against the
-same baseline. Ratios = baseline ÷ p50. Times in ms.
+same baseline. Ratios = baseline ÷ p50. Times in ms. The machine's load average (1 min,
+{os.cpu_count()} cores, others' tests included) was {lots["load"][0]:.1f} at the start of
+the part and {lots["load"][1]:.1f} at its end.
 
 {table(["what", "p50 ms", "p95 ms", "HTTP", "queries", "baseline ms", "ratio p50"], rows)}
 
@@ -397,6 +405,8 @@ def run(quick: bool = False, lots_only: bool = False, db: str = DB) -> str:
     except RuntimeError:
         exists = False
     with Stack(db=db, agents=AGENTS, fresh=False) as stack:
+        if exists:  # kept between runs while the schema moves on
+            manage(db, stack.redis_url, "migrate", "--noinput", "-v", "0")
         if not exists or _count() != n:
             _rebuild(stack, n, db)
         big = _big_lot()
