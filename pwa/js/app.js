@@ -148,7 +148,8 @@ function showForm(main, { item = null, mode = 'new', errors = {} } = {}) {
   renderForm(main, { lots: lotChoices(), clients: state.clients, tariffs: state.tariffs, lastLot: lastLotKey(),
     initial, mode, errors, title: item ? gettext('Modifier le colis') : null,
     onPhoto: (file) => compressPhoto(file),
-    onSave: (values, photo, { client }) => (item ? saveEdit(item, mode, values, client) : saveNew(values, photo, client)),
+    onSave: (values, photo, { client }) => (item ? saveEdit(item, mode, values, client, photo)
+      : saveNew(values, photo, client)),
     onCancel: item ? () => { state.overlay = null; state.tab = 'queue'; render(); } : null });
 }
 
@@ -182,7 +183,7 @@ function latestFor(colisId) {
   return ops.sort((a, b) => b.created_at.localeCompare(a.created_at))[0] || null;
 }
 
-async function saveEdit(item, mode, values, client) {
+async function saveEdit(item, mode, values, client, photo = null) {
   const { lot_key: _lot, ...fields } = values;
   const labels = { ...item.labels, client: clientLabel(client) };
   if (mode === 'correct' && item.state === 'invalid') {
@@ -190,15 +191,16 @@ async function saveEdit(item, mode, values, client) {
   } else if (mode === 'correct') {
     const result = await sync.retryTask(item.task.task_id, changesOf(item, fields));
     if (result.errors) throw new Error(Object.values(result.errors).flat().join(' '));
-  } else if (item.state === 'queued' && await outbox.editQueued(item.op_id, fields, labels)) {
+  } else if (item.state === 'queued' && await outbox.editQueued(item.op_id, fields, labels, photo?.blob)) {
     // Changed in place: it had never left the tablet.
   } else {
     const changes = changesOf(item, fields);
-    if (!Object.keys(changes).length) return gettext('Aucun changement.');
+    if (!Object.keys(changes).length && !photo) return gettext('Aucun changement.');
     const colis = item.task?.colis;
     const last = colis ? latestFor(colis.id) : null;
     const inFlight = last && last.op_id !== item.op_id && !outbox.TERMINAL.includes(last.state);
-    const base = { labels: { ...labels, numero_suivi: colis?.numero_suivi }, previous: item.data };
+    const base = { labels: { ...labels, numero_suivi: colis?.numero_suivi }, previous: item.data,
+      photo: photo?.blob || null };
     if (colis && item.state === 'completed' && !inFlight) {
       const version = Math.max(colis.version, ...state.items.filter((i) => i.task?.colis?.id === colis.id)
         .map((i) => i.task.colis.version));
@@ -226,6 +228,11 @@ function showQueue(main) {
 // What each action of the queue does (which ones an item offers: outbox.actionsFor).
 const ITEM_ACTIONS = {
   edit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
+  photo: (item) => {
+    overlay((m) => showForm(m, { item, mode: 'edit' }));
+    document.querySelector('label[for="f-photo"]')?.scrollIntoView({ block: 'center' });
+    $('f-photo')?.focus();
+  },
   correct: (item) => overlay((m) => showForm(m, { item, mode: 'correct', errors: item.errors })),
   resolve: (item) => overlay((m) => showConflict(m, item)),
   move: (item) => overlay((m) => showMove(m, item)),

@@ -28,7 +28,7 @@ export const STATES = {
   failed_retry: { bucket: 'processing', actions: ['cancel'] },
   failed: { bucket: 'failed', actions: ['retry', 'correct', 'cancel'] },
   failed_final: { bucket: 'failed', actions: ['retry', 'correct', 'cancel'] },
-  completed: { bucket: 'completed', actions: ['edit'] },
+  completed: { bucket: 'completed', actions: ['edit', 'photo'] },
   cancelled: { bucket: 'cancelled', actions: [] },
 };
 
@@ -40,7 +40,7 @@ export function actionsFor(item) {
   if (item.state === 'failed_final' && code === 'version_conflict') actions = ['resolve', 'cancel'];
   const lotClosed = code === 'lot_closed' || [].concat(item.errors?.lot || []).map(codeOf).includes('lot_closed');
   if (lotClosed && item.op === 'create') actions = ['move', ...actions.filter((a) => a !== 'retry')];
-  return actions.filter((a) => (a !== 'edit' && a !== 'photo') || item.op === 'create')
+  return actions.filter((a) => (a !== 'edit' && a !== 'photo') || (item.op === 'create' && !item.dismissed))
     .filter((a) => a !== 'cancel' || item.task)
     .filter((a) => a !== 'correct' || item.op !== 'open_lot');
 }
@@ -90,12 +90,25 @@ export async function addOpenLot(typeLot) {
 
 /** Queue an edit of a colis. `dependsOn` is the op whose result gives colis id and version. */
 export async function addUpdate(changes, { colisId = null, baseVersion = null, dependsOn = null,
-  labels = {}, previous = null } = {}) {
+  labels = {}, previous = null, photo = null } = {}) {
   const data = { ...changes };
   if (colisId) { data.colis = colisId; data.base_version = baseVersion; }
   const item = newItem('update', data, { depends_on: dependsOn, labels, previous });
-  await db.saveItem(item);
+  // A photo added or replaced later travels like a new colis' photo; the server keeps the
+  // old one until this one is ready.
+  const photoRow = photo ? attachPhoto(item, photo) : null;
+  await db.saveItem(item, photoRow);
   return item;
+}
+
+/** Give `item` a new photo: its photo_id in the item and the data; returns the photo row. */
+function attachPhoto(item, photo) {
+  const photoId = uuid();
+  item.photo_id = photoId;
+  item.data = { ...item.data, photo_id: photoId };
+  item.photo_bytes = photo.size;
+  return { photo_id: photoId, op_id: item.op_id, blob: photo, type: photo.type, size: photo.size,
+    upload_url: null, offset: 0, uploaded: false };
 }
 
 /** Every item, oldest first. */
@@ -228,8 +241,11 @@ export async function applyTasks(tasks) {
     }
     for (const item of items.map((i) => changed.get(i.op_id) || i)) {
       const colis = newest[item.task?.colis?.id];
-      if (colis && colis.version !== item.current?.version && colis.version >= item.task.colis.version) {
-        changed.set(item.op_id, { ...item, current: colis });
+      // Only a newer version than the item's own: the own one is fresher at equal versions
+      // (a photo lands without a new version).
+      const current = colis && colis.version > item.task.colis.version ? colis : null;
+      if ((current?.version ?? null) !== (item.current?.version ?? null)) {
+        changed.set(item.op_id, { ...item, current });
       }
     }
     return { put: [...changed.values()], result: [...changed.values()] };
@@ -239,7 +255,7 @@ export async function applyTasks(tasks) {
 /** The newest version of an item's colis the tablet knows (null before it exists). */
 export function currentColis(item) {
   const own = item.task?.colis || null;
-  return item.current && (!own || item.current.version >= own.version) ? item.current : own;
+  return item.current && (!own || item.current.version > own.version) ? item.current : own;
 }
 
 /**
@@ -362,12 +378,19 @@ export async function moveToLot(item, lotFields) {
  * Edit an item never sent (not even tried: an answer may have been lost) in place.
  * Resolves to false when it may be on the server already: queue an update instead.
  */
-export async function editQueued(opId, data, labels) {
-  const changed = await db.updateItems([opId], (item) => (item.state === 'queued' && !item.attempts
-    ? { ...item, data: { ...item.data, ...data }, labels: labels || item.labels,
-      updated_at: new Date().toISOString() }
-    : null));
-  return changed.length > 0;
+export async function editQueued(opId, data, labels, photo = null) {
+  return db.transaction(['items', 'photos'], 'readwrite', async (s) => {
+    const item = await db.req(s.items.get(opId));
+    if (!item || item.state !== 'queued' || item.attempts) return false;
+    const next = { ...item, data: { ...item.data, ...data }, labels: labels || item.labels,
+      updated_at: new Date().toISOString() };
+    if (photo) {
+      if (item.photo_id) s.photos.delete(item.photo_id);
+      s.photos.put(attachPhoto(next, photo));
+    }
+    s.items.put(next);
+    return true;
+  });
 }
 
 /** Follow the server's task for an item whose op_id the server knew under other data. */

@@ -209,8 +209,9 @@ export function renderForm(root, ctx) {
   h('div', { class: 'grid four' }, NUMBERS.map((n) => field(n, h('label', { for: `f-${n}` }, fieldLabel(n)), inputs[n]))),
   h('div', { class: 'grid two' },
     field('mode_paiement', h('label', { for: 'f-paiement' }, gettext('Mode de paiement')), paiement),
-    mode === 'new' ? field('photo_id', h('span', { class: 'label' }, gettext('Photo')), photoInput,
-      h('label', { for: 'f-photo', class: 'photo-button' }, gettext('Prendre ou choisir une photo')), photoPreview) : h('div')),
+    mode !== 'correct' ? field('photo_id', h('span', { class: 'label' }, gettext('Photo')), photoInput,
+      h('label', { for: 'f-photo', class: 'photo-button' }, mode === 'new' ? gettext('Prendre ou choisir une photo')
+        : gettext('Ajouter / remplacer la photo')), photoPreview) : h('div')),
   field('description', h('label', { for: 'f-description' }, gettext('Description')), description),
   price,
   // Sticky at the bottom of the screen: the agent saves without scrolling, and reads the

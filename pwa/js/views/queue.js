@@ -34,16 +34,27 @@ function uploadText(photo, rate) {
   return parts.join(' · ');
 }
 
+/** The server's word on this item's photo: { state, error } (a later photo: its own). */
+function serverPhoto(item) {
+  const colis = currentColis(item);
+  if (!colis) return {};
+  if (item.op === 'update' && colis.photo_next_id && colis.photo_next_id === item.photo_id) {
+    return { state: colis.photo_next, error: colis.photo_next_error };
+  }
+  if (item.op === 'update' && colis.photo_id !== item.photo_id) return { state: 'awaiting' };
+  return { state: colis.photo, error: colis.photo_error };
+}
+
 function photoLine(item, photo, ctx) {
   if (!item.photo_id) return null;
-  const server = item.task?.colis?.photo;
+  const { state: server, error } = serverPhoto(item);
   let text;
   if (!photo) text = server ? photoLabel(server) : gettext('Photo');
   else if (photo.rejected) text = fmt(gettext('Photo refusée par le serveur (%(why)s)'), { why: photo.rejected });
   else if (photo.uploaded) text = server && server !== 'awaiting' ? photoLabel(server) : gettext('Photo envoyée');
   else if (photo.offset) text = uploadText(photo, ctx.live?.photo?.photo_id === photo.photo_id ? ctx.live.photo.rate : null);
   else text = fmt(gettext('Photo sur la tablette (%(size)s)'), { size: bytes(photo.size) });
-  const why = server === 'failed' && item.task?.colis?.photo_error;
+  const why = server === 'failed' && error;
   return h('p', { class: 'photo-line muted' }, text, why ? ` : ${photoError(why)}` : null);
 }
 
