@@ -75,13 +75,37 @@ def test_it_writes_the_manifest_one_line_per_colis(alice, colis_data, cargo_lot,
     response = web(alice).get(f"/lots/{cargo_lot.pk}/manifest.csv")
     assert response["Content-Type"].startswith("text/csv")
     assert cargo_lot.numero_lot in response["Content-Disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["numéro de suivi", "client", "poids (kg)", "dimensions (cm)", "prix",
-                       "devise", "mode de paiement"]
+    assert response.content.startswith("\ufeff".encode())  # the BOM French Excel needs
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Numéro de suivi", "Client", "Téléphone du client", "Ville de destination",
+                       "Pays de destination", "Contenu", "Poids (kg)", "Longueur (cm)",
+                       "Largeur (cm)", "Hauteur (cm)", "Volume (m³)", "Mode de paiement", "Prix",
+                       "Devise"]
     first, second = (t.colis for t in tasks)
+    common = ["Diallo Aminata", "'+221770000001", "Dakar", "Sénégal", "Pièces détachées"]
     assert rows[1:] == [
-        [first.numero_suivi, "Diallo Aminata", "12.500", "40.0 × 30.0 × 20.0", "106250.00",
-         "XOF", "Non payé"],
-        [second.numero_suivi, "Diallo Aminata", "2.000", "40.0 × 30.0 × 20.0", "34000.00",
-         "XOF", "Payé en Chine"],
+        [first.numero_suivi, *common, "12,500", "40,0", "30,0", "20,0", "0,024", "Non payé",
+         "106250,00", "XOF"],
+        [second.numero_suivi, *common, "2,000", "40,0", "30,0", "20,0", "0,024", "Payé en Chine",
+         "34000,00", "XOF"],
+        ["Total", "2 colis", "", "", "", "", "14,500", "", "", "", "0,048", "", "140250,00", "XOF"],
     ]
+
+
+def test_it_writes_the_manifest_as_xlsx_with_numbers(alice, colis_data, cargo_lot, tariffs):
+    from decimal import Decimal
+
+    from openpyxl import load_workbook
+
+    services.create_colis(alice, colis_data)
+    services.create_colis(alice, {**colis_data, "poids": "2"})
+    response = web(alice).get(f"/lots/{cargo_lot.pk}/manifest.xlsx")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][6:10] == ("Poids (kg)", "Longueur (cm)", "Largeur (cm)", "Hauteur (cm)")
+    assert [Decimal(str(r[6])) for r in rows[1:3]] == [Decimal("12.5"), Decimal("2")]
+    assert isinstance(rows[1][7], int | float) and isinstance(rows[1][12], int | float)
+    assert rows[-1][0] == "Total" and Decimal(str(rows[-1][6])) == Decimal("14.5")
+    assert rows[-1][12] == 106250 + 34000

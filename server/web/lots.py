@@ -1,12 +1,10 @@
 """Lots: the open ones with their totals, open and close, detail, manifest and labels."""
 
-import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,6 +14,7 @@ from server.cargo.models import Colis, Lot
 from sync.api import tasks_for
 from sync.models import TaskEvent
 
+from . import manifest as manifest_exports
 from . import queries
 from .access import login, registrar
 from .forms import OpenLotForm
@@ -106,36 +105,16 @@ def lot_close(request, lot_id):
     return redirect("web:lot", lot_id=lot.pk)
 
 
-MANIFEST_HEADER = ("numéro de suivi", "client", "poids (kg)", "dimensions (cm)", "prix",
-                   "devise", "mode de paiement")
+@login
+def manifest(request, lot_id):
+    """The lot's manifest as CSV for French Excel (server/web/manifest.py)."""
+    return manifest_exports.french_csv(get_object_or_404(Lot, pk=lot_id))
 
 
 @login
-def manifest(request, lot_id):
-    """One line per colis. UTF-8 with a BOM: the warehouse opens it in Excel."""
-    lot = get_object_or_404(Lot, pk=lot_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{lot.numero_lot}-manifest.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(MANIFEST_HEADER)
-    for colis in queries.colis_for_lot(lot).iterator(chunk_size=2000):
-        writer.writerow([csv_cell(value) for value in (
-            colis.numero_suivi, str(colis.client), colis.poids,
-            f"{colis.longueur} × {colis.largeur} × {colis.hauteur}",
-            colis.prix_calcule if colis.prix_calcule is not None else "", colis.devise,
-            colis.get_mode_paiement_display())])
-    return response
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """A cell Excel or LibreOffice will not run as a formula: text that starts like one
-    (a client named `=HYPERLINK(…)`) gets a leading apostrophe (OWASP's CSV injection)."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+def manifest_xlsx(request, lot_id):
+    """The lot's manifest as XLSX: numbers as numbers, one column per dimension, totals."""
+    return manifest_exports.xlsx(get_object_or_404(Lot, pk=lot_id))
 
 
 def _labels(request, colis, page: Page | None = None):

@@ -30,6 +30,7 @@ urlpatterns = [
     path("lots/<int:lot_id>/", lots.lot_detail, name="lot"),
     path("lots/<int:lot_id>/fermer/", lots.lot_close, name="lot-close"),
     path("lots/<int:lot_id>/manifest.csv", lots.manifest, name="lot-manifest"),
+    path("lots/<int:lot_id>/manifest.xlsx", lots.manifest_xlsx, name="lot-manifest-xlsx"),
     path("lots/<int:lot_id>/etiquettes/", lots.lot_labels, name="lot-labels"),
     path("colis/<int:colis_id>/etiquette/", lots.colis_label, name="colis-label"),
     path("supervision/", supervision.overview, name="supervision"),
