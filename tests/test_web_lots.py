@@ -1,6 +1,7 @@
 """Lots: totals, opening, closing (refused while tasks are active), detail, manifest CSV."""
 
 import csv
+import re
 import io
 
 import pytest
@@ -109,3 +110,10 @@ def test_it_writes_the_manifest_as_xlsx_with_numbers(alice, colis_data, cargo_lo
     assert isinstance(rows[1][7], int | float) and isinstance(rows[1][12], int | float)
     assert rows[-1][0] == "Total" and Decimal(str(rows[-1][6])) == Decimal("14.5")
     assert rows[-1][12] == 106250 + 34000
+
+
+def test_it_shows_the_currency_wherever_a_price_appears(alice, colis_data, cargo_lot, tariffs):
+    services.create_colis(alice, colis_data)
+    for url in ("/lots/", f"/lots/{cargo_lot.pk}/"):
+        page = web(alice).get(url).content.decode()
+        assert re.search(r"106\D?250 XOF", page), url

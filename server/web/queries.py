@@ -9,7 +9,7 @@ from statistics import mean
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
@@ -69,13 +69,16 @@ def lot_rows(lots: Iterable[Lot]) -> list[Lot]:
     ids = [lot.pk for lot in lots]
     totals = {row["lot"]: row for row in Colis.objects.filter(lot__in=ids).order_by()
               .values("lot").annotate(n_colis=Count("pk"), total_poids=Sum("poids"),
-                                      total_prix=Sum("prix_calcule"))}
+                                      total_prix=Sum("prix_calcule"), max_devise=Max("devise"),
+                                      n_devises=Count("devise", distinct=True))}
     active = dict(ColisTask.objects.filter(lot__in=ids, status__in=ACTIVE).order_by()
                   .values("lot").annotate(n=Count("pk")).values_list("lot", "n"))
     for lot in lots:
         row = totals.get(lot.pk, {})
         lot.n_colis, lot.n_active = row.get("n_colis", 0), active.get(lot.pk, 0)
         lot.total_poids, lot.total_prix = row.get("total_poids"), row.get("total_prix")
+        # One currency per tariff: a lot's prices share it (several would not add up).
+        lot.devise = row.get("max_devise") if row.get("n_devises", 0) <= 1 else ""
     return lots
 
 
