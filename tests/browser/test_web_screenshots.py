@@ -153,3 +153,26 @@ def test_it_shows_supervisors_the_sync_status(server, demo, desktop):
     expect(first).to_contain_text("bob")
     expect(desktop.locator("svg.chart rect.bar-completed")).to_have_count(24)
     _shot(desktop, "supervision")
+
+
+def test_it_has_no_serious_accessibility_violation_on_the_pages(demo, server, browser):
+    from .a11y import violations
+
+    # axe is injected as a script: the pages' CSP (self only) would refuse it.
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="fr-FR",
+                                  bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    page.goto(f"{server.url}/login/")
+    found = {"login": violations(page)}
+    _login(page, server.url, "charlie")
+    pages = {"board": "/taches/", "lots": "/lots/", "lot": f"/lots/{demo['lot'].pk}/",
+             "task": f"/taches/{demo['failed'].task_id}/", "supervision": "/supervision/",
+             "search": f"/supervision/recherche/?q={demo['colis'].numero_suivi}",
+             "import": "/supervision/import/"}
+    for name, url in pages.items():
+        page.goto(f"{server.url}{url}")
+        found[name] = violations(page)
+    context.close()
+    bad = {k: v for k, v in found.items() if v}
+    assert bad == {}, "\n".join(f"{k}: {v}" for k, v in bad.items())
