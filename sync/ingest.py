@@ -25,6 +25,7 @@ from .models import ColisTask, Status, TaskEvent
 
 log = logging.getLogger(__name__)
 OPS = ("create", "update", "open_lot")
+SAVE_MS_MAX = 600_000  # a save measured at over 10 minutes is a clock's error, not a save
 # The answer for an item the server failed on for no fault of its data (a bug): the agent
 # can correct, export or cancel it, and the rest of the batch goes through.
 SERVER_REFUSED = "server_refused"
@@ -100,6 +101,15 @@ def _saved_at(item: dict):
     """The item's save time on the tablet, never in the future; None if absent or bad."""
     when = parse_aware(item.get("saved_at"))
     return min(when, timezone.now()) if when else None
+
+
+def _save_ms(item: dict) -> int | None:
+    """The save's duration on the tablet (ms) if it is a plausible number, else None: a
+    measure, never a reason to refuse the item."""
+    raw = item.get("save_ms")
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    return round(raw) if 0 <= raw <= SAVE_MS_MAX else None  # NaN and ±inf fail the test
 
 
 @dataclass
@@ -228,7 +238,7 @@ def _new_task(user, device, op_id: str, item: dict, digest: str, known: Known) -
                      lot=checked["lot"], colis=checked.get("colis"), initiated_by=user,
                      device=device, base_version=checked.get("base_version"),
                      photo_id=checked.get("photo_id"), saved_at=_saved_at(item),
-                     current_step=Status.PENDING)
+                     save_ms=_save_ms(item), current_step=Status.PENDING)
     task.rq_job_id = enqueue.job_id(task)
     return Result(op_id, "accepted", task=task)
 

@@ -76,6 +76,9 @@ class ColisTask(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # When the agent saved the item on the tablet (the device's clock, never in the future).
     saved_at = models.DateTimeField(null=True, blank=True)
+    # How long the save took on the tablet, in ms, as the PWA measured it (the rollout's
+    # « save time »; None for items sent without it). See server/web/figures.py.
+    save_ms = models.PositiveIntegerField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -179,6 +182,21 @@ def colis_to_dict(colis) -> dict:
         "description": colis.description,
         "client": colis.client_id,
     }
+
+
+class SyncRequestCount(models.Model):
+    """POST /api/v1/sync/ requests of one hour (UTC) and how many got a 5xx answer, counted
+    by sync.counters.SyncRequestCounter: the rollout's server-side failure rate."""
+
+    hour = models.DateTimeField(unique=True)
+    total = models.PositiveIntegerField(default=0)
+    server_errors = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["hour"]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h: {self.server_errors}/{self.total}"
 
 
 class TaskEvent(models.Model):
