@@ -144,6 +144,7 @@ def _endpoints(stack: Stack, base: str) -> dict:
         "agent task list (/api/v1/tasks/?active=1)": (api, "/api/v1/tasks/?active=1", auth),
         "agent board (/taches/)": (web_agent, "/taches/", {"user": "agent100"}),
         "supervisor page (/supervision/)": (web_sup, "/supervision/", {"user": "superviseur"}),
+        "results page (/resultats/)": (web_sup, "/resultats/", {"user": "superviseur"}),
     }
 
 

@@ -19,7 +19,7 @@ from sync import actions, allowed, changes
 from sync.api import tasks_for
 from sync.models import FAILED_STATES, RUNNING, ColisTask, Status
 
-from . import queries
+from . import queries, results
 from .access import login, next_url
 from .forms import BoardFilter, RetryForm
 from .templatetags.web_extras import duration
@@ -100,6 +100,7 @@ def board(request):
     return render(request, "web/board.html", {
         "filters": filters, "counts": _counts(rows, now), "cursor": cursor,
         "sections": _sections(request, rows, now),
+        "mine": None if request.user.is_supervisor else results.mine(request.user),
     })
 
 

@@ -3,7 +3,7 @@ from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
 
-from . import board, imports, lots, supervision
+from . import board, imports, lots, results, supervision
 
 app_name = "web"
 
@@ -40,4 +40,7 @@ urlpatterns = [
          name="device-revoke"),
     path("supervision/recherche/", supervision.search, name="search"),
     path("supervision/import/", imports.import_outbox, name="import"),
+    path("resultats/", results.overview, name="results"),
+    path("resultats/resultats.csv", results.export_csv, name="results-csv"),
+    path("resultats/resultats.xlsx", results.export_xlsx, name="results-xlsx"),
 ]

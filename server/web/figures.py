@@ -1,0 +1,466 @@
+"""The rollout's figures, measured from what the system records, by day and by agent.
+
+Every figure is computed in the database from the tasks (and their colis) and the hourly
+sync request counters; only the percentiles fall back to Python on SQLite, which has no
+percentile_cont. A task belongs to the day (TIME_ZONE) and the agent of its save: the
+tablet's save time (`saved_at`), else the server's receipt (`created_at`).
+
+- colis per agent-hour: colis made by the agent's create tasks ÷ the agent's active hours.
+  Create saves more than GAP apart start a new active period; a period lasts from its first
+  save to its last plus LEAD_IN (the work before its first save, which nothing records), so
+  a lone save counts LEAD_IN, and idle gaps over GAP count nothing. Per save, that is its
+  gap to the agent's previous save when the gap is at most GAP, else LEAD_IN (LAG).
+- save time on the tablet (ms): p50 and p95 of `save_ms`, as the PWA measured it.
+- save to completed (s): average and p95 of completed_at − the save.
+- backend processing (s): average and p95 of completed_at − started_at (the job's run).
+- photo failures: colis made by create tasks whose photo failed ÷ those with a photo.
+- sync server errors: POST /api/v1/sync/ answered 5xx ÷ all of them (by day only: the
+  counters know no agent).
+"""
+
+import math
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from itertools import accumulate
+
+from django.db import connection, transaction
+from django.db.models import Case, F, FloatField, Func, IntegerField, Q, QuerySet, Sum, When, Window
+from django.db.models.functions import Coalesce, Lag, TruncDate
+from django.utils import timezone
+
+from server.accounts.models import User
+from server.cargo.models import Colis
+from sync.models import ColisTask, Status, SyncRequestCount
+
+from .models import ResultDay
+from .queries import percentile
+
+DAYS = 30
+GAP = 15 * 60  # seconds: saves further apart start a new active period
+LEAD_IN = 60  # seconds each active period counts before its first save
+
+# The rollout plan's targets, and what the old process measured.
+SAVE_P50_MAX_MS = 2000  # before: 15–30 s
+COLIS_PER_HOUR_MIN = 50  # before: 4
+FAILURE_RATE_MAX = 0.02  # before: 15 %
+BACKEND_AVG_MAX_S = 45
+
+
+class Epoch(Func):
+    """Seconds since 1970 of a datetime, as a float, on PostgreSQL and SQLite."""
+
+    output_field = FloatField()
+    template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
+
+    def as_sqlite(self, compiler, conn, **extra):
+        # Django keeps UTC text there; julianday reads it to the millisecond.
+        return self.as_sql(compiler, conn,
+                           template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)")
+
+
+@dataclass
+class Figures:
+    """One row of the page: a day, an agent, or the whole period."""
+
+    saves: int = 0
+    colis: int = 0
+    active_s: float = 0.0
+    save_p50: float | None = None
+    save_p95: float | None = None
+    took_sum: float = 0.0
+    took_n: int = 0
+    took_p95: float | None = None
+    backend_sum: float = 0.0
+    backend_n: int = 0
+    backend_p95: float | None = None
+    photos: int = 0
+    photos_failed: int = 0
+    requests: int = 0
+    server_errors: int = 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.saves or self.requests)
+
+    @property
+    def colis_per_hour(self) -> float | None:
+        return self.colis * 3600 / self.active_s if self.active_s else None
+
+    @property
+    def took_avg(self) -> float | None:
+        return self.took_sum / self.took_n if self.took_n else None
+
+    @property
+    def backend_avg(self) -> float | None:
+        return self.backend_sum / self.backend_n if self.backend_n else None
+
+    @property
+    def photo_failure_rate(self) -> float | None:
+        return self.photos_failed / self.photos if self.photos else None
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.server_errors / self.requests if self.requests else None
+
+    @property
+    def met(self) -> dict[str, bool | None]:
+        """Each target: met, not met, or None when there is nothing to judge it by."""
+        def check(value, ok):
+            return None if value is None else ok(value)
+
+        return {
+            "save": check(self.save_p50, lambda v: v < SAVE_P50_MAX_MS),
+            "productivity": check(self.colis_per_hour, lambda v: v >= COLIS_PER_HOUR_MIN),
+            "photos": check(self.photo_failure_rate, lambda v: v < FAILURE_RATE_MAX),
+            "errors": check(self.error_rate, lambda v: v < FAILURE_RATE_MAX),
+            "backend": check(self.backend_avg, lambda v: v <= BACKEND_AVG_MAX_S),
+        }
+
+    def add(self, other: "Figures") -> None:
+        """Sum the additive counts of `other` into this row (not its percentiles)."""
+        for name in ("saves", "colis", "active_s", "took_sum", "took_n", "backend_sum",
+                     "backend_n", "photos", "photos_failed", "requests", "server_errors"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Results:
+    start: datetime
+    end: datetime
+    total: Figures
+    days: list[tuple[date, Figures]] = field(default_factory=list)
+    agents: list[tuple[User, Figures]] = field(default_factory=list)
+
+
+def period(now: datetime | None = None, days: int = DAYS) -> tuple[datetime, datetime]:
+    """From local midnight `days - 1` days ago to the next local midnight."""
+    today = timezone.localdate(now or timezone.now())
+    start = today - timedelta(days=days - 1)
+    midnight = datetime.min.time()
+    return (timezone.make_aware(datetime.combine(start, midnight)),
+            timezone.make_aware(datetime.combine(today + timedelta(days=1), midnight)))
+
+
+def results(now: datetime | None = None, agent: User | None = None,
+            days: int = DAYS) -> Results:
+    """The figures of the last `days` days: in all, by day (every day, idle ones too), and
+    by agent (those who saved anything); `agent` limits everything to one agent's tasks."""
+    start, end = period(now, days)
+    cells: dict[tuple, Figures] = defaultdict(Figures)  # (day, agent id) → additive counts
+    _productivity(cells, start, end, agent)
+    _timings(cells, start, end, agent)
+    by_day: dict[date, Figures] = defaultdict(Figures)
+    by_agent: dict[int, Figures] = defaultdict(Figures)
+    total = Figures()
+    for (day, agent_id), row in cells.items():
+        by_day[day].add(row)
+        by_agent[agent_id].add(row)
+        total.add(row)
+    if agent is None:  # the counters know no agent: an agent's own figures leave them out
+        for day, requests, errors in _requests(start, end):
+            by_day[day].requests, by_day[day].server_errors = requests, errors
+            total.requests += requests
+            total.server_errors += errors
+    for (day, agent_id), values in _percentiles(start, end, agent).items():
+        row = total if day is None and agent_id is None else (
+            by_day[day] if agent_id is None else by_agent[agent_id])
+        row.save_p50, row.save_p95, row.took_p95, row.backend_p95 = values
+    first = timezone.localdate(start)
+    calendar = [first + timedelta(days=i) for i in range(days)]
+    users = User.objects.in_bulk(list(by_agent))
+    return Results(start, end, total, [(d, by_day.get(d) or Figures()) for d in calendar],
+                   sorted(((users[a], f) for a, f in by_agent.items()),
+                          key=lambda pair: pair[0].username))
+
+
+def _tasks(start: datetime, end: datetime, agent: User | None) -> QuerySet:
+    """Tasks saved in [start, end), each with its day, agent and save time in seconds.
+    A save precedes its receipt, so created_at >= start narrows the scan by its index."""
+    saved = Coalesce("saved_at", "created_at")
+    rows = (ColisTask.objects.filter(created_at__gte=start).annotate(t=saved)
+            .filter(t__gte=start, t__lt=end).order_by())
+    if agent is not None:
+        rows = rows.filter(initiated_by=agent)
+    return rows.annotate(day=TruncDate("t", tzinfo=timezone.get_current_timezone()),
+                         agent=F("initiated_by_id"), t_s=Epoch("t"))
+
+
+def _sql(rows: QuerySet) -> tuple[str, tuple]:
+    return rows.query.sql_with_params()
+
+
+def _day(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _productivity(cells: dict, start: datetime, end: datetime, agent: User | None) -> None:
+    """Colis made and active seconds per (day, agent), by the idle-gap rule (LAG)."""
+    # From GAP before `start`: a period running over the boundary counts the same whether
+    # one day or thirty are computed.
+    lead = start - timedelta(seconds=GAP)
+    creates = _tasks(lead, end, agent).filter(operation=ColisTask.Operation.CREATE).annotate(
+        made=Case(When(colis__isnull=False, then=1), default=0, output_field=IntegerField()),
+        prev_s=Window(Lag("t_s"), partition_by=[F("initiated_by_id")],
+                      order_by=[F("t_s").asc(), F("pk").asc()]),
+        inside=Case(When(t__gte=start, then=1), default=0, output_field=IntegerField()),
+    ).values("day", "agent", "made", "t_s", "prev_s", "inside")
+    inner, params = _sql(creates)
+    sql = ("SELECT day, agent, SUM(made), SUM(CASE WHEN prev_s IS NOT NULL AND"
+           " t_s - prev_s <= %s THEN t_s - prev_s ELSE %s END)"
+           f" FROM ({inner}) saves WHERE inside = 1 GROUP BY day, agent")
+    with connection.cursor() as cursor:  # the parameters in the order of the placeholders
+        cursor.execute(sql, (GAP, LEAD_IN, *params))
+        for day, agent_id, made, active in cursor.fetchall():
+            cell = cells[(_day(day), agent_id)]
+            cell.colis, cell.active_s = int(made), float(active)
+
+
+def _durations(rows: QuerySet) -> QuerySet:
+    """`rows` with `took` (save to completed) and `backend` (job start to completed), in s."""
+    done = Q(status=Status.COMPLETED, completed_at__isnull=False)
+    return rows.annotate(
+        took=Case(When(done, then=Epoch("completed_at") - F("t_s")), output_field=FloatField()),
+        backend=Case(When(done & Q(started_at__isnull=False),
+                          then=Epoch("completed_at") - Epoch("started_at")),
+                     output_field=FloatField()))
+
+
+def _photos(rows: QuerySet) -> QuerySet:
+    """`rows` with `photo` (1: made a colis sent with a photo) and `photo_failed`."""
+    with_photo = ~Q(colis__photo_status=Colis.Photo.NONE) & Q(
+        operation=ColisTask.Operation.CREATE, colis__isnull=False)
+    return rows.annotate(
+        photo=Case(When(with_photo, then=1), default=0, output_field=IntegerField()),
+        photo_failed=Case(When(with_photo & Q(colis__photo_status=Colis.Photo.FAILED), then=1),
+                          default=0, output_field=IntegerField()))
+
+
+def _timings(cells: dict, start: datetime, end: datetime, agent: User | None) -> None:
+    """Saves, duration sums and counts, photos per (day, agent): additive, merged later."""
+    rows = _photos(_durations(_tasks(start, end, agent))).values(
+        "day", "agent", "took", "backend", "photo", "photo_failed")
+    inner, params = _sql(rows)
+    sql = ("SELECT day, agent, COUNT(*), SUM(took), COUNT(took), SUM(backend), COUNT(backend),"
+           f" SUM(photo), SUM(photo_failed) FROM ({inner}) tasks GROUP BY day, agent")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for day, agent_id, saves, took, took_n, backend, backend_n, photos, failed in cursor:
+            cell = cells[(_day(day), agent_id)]
+            cell.saves, cell.took_sum, cell.took_n = saves, float(took or 0), took_n
+            cell.backend_sum, cell.backend_n = float(backend or 0), backend_n
+            cell.photos, cell.photos_failed = int(photos or 0), int(failed or 0)
+
+
+def _requests(start: datetime, end: datetime) -> list[tuple[date, int, int]]:
+    """(day, sync requests, of them 5xx) of the hourly counters."""
+    rows = (SyncRequestCount.objects.filter(hour__gte=start, hour__lt=end)
+            .annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
+            .values("day").annotate(n=Sum("total"), errors=Sum("server_errors"))
+            .order_by("day"))
+    return [(_day(r["day"]), r["n"], r["errors"]) for r in rows]
+
+
+PERCENTILE_KEYS = ("save_ms", "took", "backend")
+
+
+def _percentiles(start: datetime, end: datetime, agent: User | None) -> dict:
+    """(day, None), (None, agent) and (None, None) → (save p50 ms, save p95 ms, save to
+    completed p95 s, backend p95 s)."""
+    rows = _durations(_tasks(start, end, agent)).values("day", "agent", *PERCENTILE_KEYS)
+    inner, params = _sql(rows)
+    if connection.vendor == "postgresql":  # percentile_cont interpolates as `percentile`
+        sql = ("SELECT day, agent, GROUPING(day), GROUPING(agent),"
+               " percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY save_ms),"
+               " percentile_cont(0.95) WITHIN GROUP (ORDER BY took),"
+               " percentile_cont(0.95) WITHIN GROUP (ORDER BY backend)"
+               f" FROM ({inner}) tasks GROUP BY GROUPING SETS ((day), (agent), ())")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return {(None if no_day else _day(day), None if no_agent else agent_id):
+                    (*(saves or (None, None)), took, backend)
+                    for day, agent_id, no_day, no_agent, saves, took, backend in cursor.fetchall()}
+    groups = _value_groups(inner, params)
+    return {key: (percentile(saves, 50), percentile(saves, 95), percentile(took, 95),
+                  percentile(backend, 95))
+            for key, (saves, took, backend) in groups.items()}
+
+
+def _value_groups(inner: str, params: tuple) -> dict[tuple, list[list[float]]]:
+    """(day, None), (None, agent), (None, None) → [save ms], [took s], [backend s]."""
+    groups: dict[tuple, list[list[float]]] = defaultdict(lambda: [[], [], []])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT day, agent, save_ms, took, backend FROM ({inner}) tasks", params)
+        for day, agent_id, *values in cursor.fetchall():
+            for key in ((_day(day), None), (None, agent_id), (None, None)):
+                for bucket, value in zip(groups[key], values, strict=True):
+                    if value is not None:
+                        bucket.append(float(value))
+    return groups
+
+
+# --- the daily table: what the page reads ---------------------------------------------
+
+UNSETTLED = 2  # today and yesterday: still moving, recomputed once older than REFRESH
+REFRESH = timedelta(minutes=5)
+RESOLUTION = 1.01  # histogram buckets 1 % wide: several days' percentiles within ±0.5 %
+
+
+def page_results(now: datetime | None = None, days: int = DAYS) -> Results:
+    """The figures of `results()` for every agent, read from ResultDay rows (brought up to
+    date first): each day's figures are exact; percentiles over several days come from the
+    days' histograms."""
+    now = now or timezone.now()
+    start, end = period(now, days)
+    calendar = [timezone.localdate(start) + timedelta(days=i) for i in range(days)]
+    refresh_due(calendar, now)
+    by_day: dict[date, Figures] = {}
+    by_agent: dict[int, Figures] = defaultdict(Figures)
+    rows: dict[int | None, list[tuple]] = defaultdict(list)
+    total = Figures()
+    table = ResultDay.objects.filter(day__in=calendar).order_by()
+    for day, *values, histograms in table.filter(agent=None).values_list(
+            "day", *ADDITIVE, *EXACT, "histograms"):
+        by_day[day] = Figures(**dict(zip(ADDITIVE + EXACT, values, strict=True)))
+        total.add(by_day[day])
+        rows[None].append((values[len(ADDITIVE):], histograms))
+    for agent_id, *sums in table.exclude(agent=None).values("agent").annotate(
+            *[Sum(name) for name in ADDITIVE]).values_list("agent", *[f"{n}__sum" for n in ADDITIVE]):
+        by_agent[agent_id] = Figures(**dict(zip(ADDITIVE, sums, strict=True)))
+    for agent_id, *exact, histograms in table.exclude(agent=None).values_list(
+            "agent", *EXACT, "histograms"):
+        rows[agent_id].append((exact, histograms))
+    _merged_percentiles(total, rows[None])
+    for agent_id, cell in by_agent.items():
+        _merged_percentiles(cell, rows[agent_id])
+    users = User.objects.in_bulk(list(by_agent))
+    return Results(start, end, total, [(d, by_day.get(d) or Figures()) for d in calendar],
+                   sorted(((users[a], f) for a, f in by_agent.items()),
+                          key=lambda pair: pair[0].username))
+
+
+def refresh_due(calendar: list[date], now: datetime) -> list[date]:
+    """Compute the days of `calendar` the table lacks, the unsettled ones older than
+    REFRESH, and older ones that received or completed a task since the last refresh (a
+    tablet that syncs days late). Returns the days computed."""
+    have = dict(ResultDay.objects.filter(day__in=calendar, agent=None)
+                .values_list("day", "computed_at"))
+    recent = set(calendar[-UNSETTLED:])
+    due = {d for d in calendar if d not in have or (d in recent and have[d] < now - REFRESH)}
+    if have:
+        settled = set(calendar) - recent
+        due |= _changed_days(max(have.values()), now) & settled
+    for day in sorted(due):
+        refresh_day(day, now)
+    return sorted(due)
+
+
+def _changed_days(since: datetime, now: datetime) -> set[date]:
+    """Save days of the tasks received or completed since `since` (both by an index)."""
+    saved = Coalesce("saved_at", "created_at")
+    tz = timezone.get_current_timezone()
+    changed = ColisTask.objects.filter(
+        Q(created_at__gte=since) | Q(status=Status.COMPLETED, completed_at__gte=since))
+    return {_day(d) for d in changed.annotate(day=TruncDate(saved, tzinfo=tz)).order_by()
+            .values_list("day", flat=True).distinct()}
+
+
+def refresh_day(day: date, now: datetime | None = None) -> None:
+    """Replace `day`'s rows: one per agent who saved that day, one for all (exact)."""
+    now = now or timezone.now()
+    midnight = datetime.min.time()
+    start = timezone.make_aware(datetime.combine(day, midnight))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), midnight))
+    cells: dict[tuple, Figures] = defaultdict(Figures)
+    _productivity(cells, start, end, None)
+    _timings(cells, start, end, None)
+    inner, params = _sql(_durations(_tasks(start, end, None)).values(
+        "day", "agent", *PERCENTILE_KEYS))
+    values = _value_groups(inner, params)
+    everyone = Figures()
+    rows = []
+    for (_, agent_id), cell in cells.items():
+        everyone.add(cell)
+        rows.append(_to_row(day, agent_id, cell, values.get((None, agent_id)), now))
+    for _, requests, errors in _requests(start, end):
+        everyone.requests, everyone.server_errors = requests, errors
+    rows.append(_to_row(day, None, everyone, values.get((None, None)), now))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # two refreshes of a day: one after the other
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [day.toordinal()])
+        ResultDay.objects.filter(day=day).delete()
+        ResultDay.objects.bulk_create(rows)
+
+
+ADDITIVE = ("saves", "colis", "active_s", "took_sum", "took_n", "backend_sum", "backend_n",
+            "photos", "photos_failed", "requests", "server_errors")
+EXACT = ("save_p50", "save_p95", "took_p95", "backend_p95")
+
+
+def _to_row(day: date, agent_id: int | None, cell: Figures, values, now) -> ResultDay:
+    saves, took, backend = values or ([], [], [])
+    return ResultDay(
+        day=day, agent_id=agent_id, computed_at=now,
+        save_p50=percentile(saves, 50), save_p95=percentile(saves, 95),
+        took_p95=percentile(took, 95), backend_p95=percentile(backend, 95),
+        histograms=_histograms(agent_id, saves, took, backend),
+        **{name: getattr(cell, name) for name in ADDITIVE})
+
+
+def _histograms(agent_id: int | None, saves: list, took: list, backend: list) -> dict:
+    """An agent's rows keep the save time's alone: 200 agents' days are most of the rows
+    the page reads, and its targets need no other percentile by agent."""
+    if agent_id is not None:
+        return {"save": _histogram(saves)}
+    return {"save": _histogram(saves), "took": _histogram([v * 1000 for v in took]),
+            "backend": _histogram([v * 1000 for v in backend])}
+
+
+def _bucket(ms: float) -> int:
+    """0 below 1 ms; else b with RESOLUTION**(b-1) <= ms < RESOLUTION**b."""
+    return 0 if ms < 1 else 1 + math.floor(math.log(ms) / math.log(RESOLUTION))
+
+
+def _histogram(values_ms: list[float]) -> dict[str, int]:
+    return dict(Counter(str(_bucket(v)) for v in values_ms))
+
+
+def _histogram_percentiles(histograms: list[dict], qs: tuple[float, ...]) -> list:
+    """The qs-th percentiles of merged histograms, each bucket read at its geometric middle,
+    interpolated as `percentile` does; None for no values."""
+    counts: dict[str, int] = {}
+    for histogram in histograms:
+        for bucket, n in histogram.items():
+            counts[bucket] = counts.get(bucket, 0) + n
+    if not counts:
+        return [None] * len(qs)
+    buckets = sorted(int(b) for b in counts)
+    ends = list(accumulate(counts[str(b)] for b in buckets))
+
+    def nth(k: int) -> float:
+        bucket = buckets[bisect_right(ends, k)]
+        return 0.5 if bucket == 0 else RESOLUTION ** (bucket - 0.5)
+
+    out = []
+    for q in qs:
+        rank = (ends[-1] - 1) * q / 100
+        low, high = math.floor(rank), math.ceil(rank)
+        out.append(nth(low) + (nth(high) - nth(low)) * (rank - low))
+    return out
+
+
+def _merged_percentiles(target: Figures, rows: list[tuple]) -> None:
+    """Percentiles of several days' rows (exact values, histograms): a lone day with values
+    keeps its exact ones; past that, they come from the merged histograms."""
+    rows = [r for r in rows if any(r[1].values())]
+    if len(rows) == 1:
+        for name, value in zip(EXACT, rows[0][0], strict=True):
+            setattr(target, name, value)
+        return
+    target.save_p50, target.save_p95 = _histogram_percentiles(
+        [h["save"] for _, h in rows], (50, 95))
+    for key in ("took", "backend"):  # none by agent over several days: see _histograms
+        (p95,) = _histogram_percentiles([h.get(key, {}) for _, h in rows], (95,))
+        setattr(target, f"{key}_p95", None if p95 is None else p95 / 1000)

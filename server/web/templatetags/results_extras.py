@@ -1,0 +1,50 @@
+"""Display helpers of « Résultats » and of the agent's own figures on « Mes tâches »."""
+
+from django import template
+from django.template.defaultfilters import floatformat
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def number(value, digits: int = 1) -> str:
+    """A number in the viewer's format with `digits` decimals; « — » for none."""
+    return "—" if value is None else floatformat(value, digits)
+
+
+@register.filter
+def percent(rate, digits: int = 1) -> str:
+    """A rate (0.015) as « 1,5 % »; « — » for none."""
+    return "—" if rate is None else f"{floatformat(rate * 100, digits)} %"
+
+
+@register.filter
+def seconds(value, digits: int = 1) -> str:
+    """Seconds as « 3,2 s »; « — » for none."""
+    return "—" if value is None else f"{floatformat(value, digits)} s"
+
+
+@register.filter
+def millis(value) -> str:
+    """Milliseconds as « 850 ms » under two seconds, else « 2,4 s »; « — » for none."""
+    if value is None:
+        return "—"
+    return f"{floatformat(value, 0)} ms" if value < 2000 else f"{floatformat(value / 1000, 1)} s"
+
+
+@register.filter
+def met(value) -> str:
+    """A target's badge: met, not met, or « — » with nothing to judge it by."""
+    if value is None:
+        return "—"
+    if value:
+        return format_html('<span class="badge good">{}</span>', _("atteint"))
+    return format_html('<span class="badge bad">{}</span>', _("non atteint"))
+
+
+@register.filter
+def seconds_to_hours(value) -> str:
+    """Active seconds as hours, « 1,25 h »."""
+    return f"{floatformat(value / 3600, 2)} h"

@@ -1,0 +1,285 @@
+"""« Résultats »: the rollout's figures from a known history, exactly, on the page and in the
+exports; the sync request counters; the save time a tablet sends; who sees what."""
+
+import csv
+import io
+import uuid
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client as WebClient
+from django.urls import path
+from django.utils import timezone
+
+from server.cargo.models import Colis
+from server.web import figures
+from server.web.results import table
+from sync.counters import count_sync_request
+from sync.models import ColisTask, Status, SyncRequestCount
+from tests.conftest import item, make_user
+from tests.web_helpers import web
+
+
+def _raise(request):
+    raise RuntimeError("a bug in the sync view")
+
+
+# For the middleware test: the sync endpoint's URL answered by a view that raises.
+urlpatterns = [path("api/v1/sync/", _raise, name="sync-batch")]
+
+APPROX = {"abs": 1e-3}
+
+
+def at(days_ago: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """A local time `days_ago` days before today."""
+    day = timezone.localdate() - timedelta(days=days_ago)
+    return timezone.make_aware(datetime.combine(day, time(hour, minute, second)))
+
+
+class History:
+    """Saves at chosen times. Each completed task: received 5 s after its save, started
+    10 s after it, done `backend` s later (save to completed = 10 + backend)."""
+
+    def __init__(self, lot, client):
+        self.lot, self.client, self.n = lot, client, 0
+
+    def save(self, user, saved, *, backend=None, save_ms=None, photo=None,
+             op=ColisTask.Operation.CREATE, status=Status.COMPLETED):
+        self.n += 1
+        colis = None
+        if status == Status.COMPLETED and op == ColisTask.Operation.CREATE:
+            colis = Colis.objects.create(
+                numero_suivi=f"T{self.n:06d}", lot=self.lot, client=self.client,
+                type_transport="cargo", poids=1, longueur=1, largeur=1, hauteur=1,
+                created_by=user, photo_status=photo or Colis.Photo.NONE)
+        started = saved + timedelta(seconds=10)
+        done = started + timedelta(seconds=backend) if status == Status.COMPLETED else None
+        return ColisTask.objects.create(
+            op_id=uuid.uuid4(), operation=op, status=status, payload_hash="", lot=self.lot,
+            colis=colis, initiated_by=user, saved_at=saved,
+            created_at=saved + timedelta(seconds=5), started_at=started, completed_at=done,
+            save_ms=save_ms)
+
+
+@pytest.fixture
+def history(alice, bob, cargo_lot, client_row):
+    """Day 3 ago: alice saves at 09:00, 09:10, 09:20 (one period: 20 min + 1 min), 10:00
+    and 10:15 (40 min idle, then a gap of exactly 15 min: 15 + 1 min), 14:00 alone, failed
+    (1 min). Day 2 ago: nothing. Day 1 ago: bob saves at 08:00:00 and 08:00:30 (30 s + 1
+    min); alice edits a colis at 11:00."""
+    h = History(cargo_lot, client_row)
+    ready, failed, awaiting = Colis.Photo.READY, Colis.Photo.FAILED, Colis.Photo.AWAITING
+    h.save(alice, at(3, 9, 0), backend=20, save_ms=100, photo=ready)
+    h.save(alice, at(3, 9, 10), backend=30, save_ms=200, photo=ready)
+    h.save(alice, at(3, 9, 20), backend=40, save_ms=300, photo=failed)
+    h.save(alice, at(3, 10, 0), backend=50, save_ms=400)
+    h.save(alice, at(3, 10, 15), backend=60, save_ms=1000)
+    h.save(alice, at(3, 14, 0), status=Status.FAILED_FINAL)
+    h.save(bob, at(1, 8, 0), backend=100, save_ms=3000, photo=awaiting)
+    h.save(bob, at(1, 8, 0, 30), backend=200, save_ms=5000)
+    h.save(alice, at(1, 11, 0), backend=10, save_ms=500, op=ColisTask.Operation.UPDATE)
+    SyncRequestCount.objects.create(hour=at(3, 9), total=10, server_errors=1)
+    SyncRequestCount.objects.create(hour=at(1, 8), total=50, server_errors=0)
+    # Outside the 30 days: counts nowhere.
+    h.save(alice, at(30, 9, 0), backend=999, save_ms=99_999)
+    SyncRequestCount.objects.create(hour=at(30, 9), total=99, server_errors=99)
+    return h
+
+
+def _day(data, days_ago):
+    wanted = timezone.localdate() - timedelta(days=days_ago)
+    return next(f for d, f in data.days if d == wanted)
+
+
+def test_it_measures_every_figure_of_the_period(history):
+    total = figures.results().total
+    assert (total.saves, total.colis) == (9, 7)
+    assert total.active_s == pytest.approx(1260 + 960 + 60 + 90, **APPROX)
+    assert total.colis_per_hour == pytest.approx(7 * 3600 / 2370, **APPROX)
+    assert (total.save_p50, total.save_p95) == (pytest.approx(450), pytest.approx(4300))
+    assert total.took_avg == pytest.approx(590 / 8, **APPROX)
+    assert total.took_p95 == pytest.approx(175, **APPROX)
+    assert total.backend_avg == pytest.approx(510 / 8, **APPROX)
+    assert total.backend_p95 == pytest.approx(165, **APPROX)
+    assert (total.photos, total.photos_failed, total.photo_failure_rate) == (4, 1, 0.25)
+    assert (total.requests, total.server_errors) == (60, 1)
+    assert total.met == {"save": True, "productivity": False, "photos": False,
+                         "errors": True, "backend": False}
+
+
+def test_it_measures_each_day_and_shows_the_idle_ones(history):
+    data = figures.results()
+    assert len(data.days) == 30 and data.days[-1][0] == timezone.localdate()
+    first = _day(data, 3)
+    assert (first.saves, first.colis, first.active_s) == (6, 5, pytest.approx(2280, **APPROX))
+    assert (first.save_p50, first.save_p95) == (pytest.approx(300), pytest.approx(880))
+    assert (first.took_avg, first.took_p95) == (pytest.approx(50), pytest.approx(68))
+    assert (first.backend_avg, first.backend_p95) == (pytest.approx(40), pytest.approx(58))
+    assert (first.photos, first.photos_failed, first.requests, first.error_rate) == (3, 1, 10, 0.1)
+    last = _day(data, 1)
+    assert (last.saves, last.colis, last.active_s) == (3, 2, pytest.approx(90, **APPROX))
+    assert last.colis_per_hour == pytest.approx(80, **APPROX)
+    assert (last.save_p50, last.save_p95) == (pytest.approx(3000), pytest.approx(4800))
+    assert last.took_avg == pytest.approx(340 / 3, **APPROX)
+    assert (last.took_p95, last.backend_p95) == (pytest.approx(200), pytest.approx(190))
+    assert (last.photos, last.photo_failure_rate, last.error_rate) == (1, 0, 0)
+    assert last.met == {"save": False, "productivity": True, "photos": True, "errors": True,
+                        "backend": False}
+    idle = _day(data, 2)
+    assert not idle.active and idle.colis_per_hour is None and idle.save_p50 is None
+    assert idle.met == dict.fromkeys(idle.met)
+    assert sum(1 for _, f in data.days if f.active) == 2
+
+
+def test_it_measures_each_agent(history, alice, bob):
+    agents = {user.username: f for user, f in figures.results().agents}
+    assert sorted(agents) == ["alice", "bob"]
+    a, b = agents["alice"], agents["bob"]
+    assert (a.saves, a.colis, a.active_s) == (7, 5, pytest.approx(2280, **APPROX))
+    assert a.colis_per_hour == pytest.approx(5 * 3600 / 2280, **APPROX)
+    assert (a.save_p50, a.save_p95) == (pytest.approx(350), pytest.approx(875))
+    assert (a.took_avg, a.backend_avg) == (pytest.approx(45), pytest.approx(35))
+    assert (b.colis, b.colis_per_hour, b.save_p50, b.save_p95) == (
+        2, pytest.approx(80, **APPROX), pytest.approx(4000), pytest.approx(4900))
+    mine = figures.results(agent=alice).total
+    assert (mine.saves, mine.colis, mine.requests) == (7, 5, 0)
+    assert (mine.save_p50, mine.backend_avg) == (pytest.approx(350), pytest.approx(35))
+
+
+def test_it_counts_a_gap_of_more_than_fifteen_minutes_as_idle(alice, cargo_lot, client_row):
+    h = History(cargo_lot, client_row)
+    h.save(alice, at(1, 9, 0), backend=1)
+    h.save(alice, at(1, 9, 15, 1), backend=1)  # 15 min 1 s: a new period
+    h.save(alice, at(1, 9, 30, 1), backend=1)  # exactly 15 min: the same period
+    assert figures.results().total.active_s == pytest.approx(60 + 900 + 60, **APPROX)
+
+
+def test_it_shows_the_page_to_supervisors_only(history, alice, charlie):
+    assert web(alice).get("/resultats/").status_code == 403
+    assert web(alice).get("/resultats/resultats.csv").status_code == 403
+    assert web(alice).get("/resultats/resultats.xlsx").status_code == 403
+    assert web().get("/resultats/").status_code == 302
+    page = web(charlie).get("/resultats/").content.decode()
+    assert 'href="/resultats/"' in page and "Aucune activité." in page
+    assert 'data-agent="alice"' in page and 'data-agent="bob"' in page
+    day = (timezone.localdate() - timedelta(days=3)).isoformat()
+    row = page.split(f'data-day="{day}"')[1].split("</tr>")[0]
+    assert "7,9" in row or "7.9" in row  # 5 colis in 38 active minutes
+
+
+def test_it_shows_an_agent_their_own_figures_on_the_board(history, alice, bob):
+    page = web(alice).get("/taches/").content.decode()
+    block = page.split('id="my-results"')[1].split("</section>")[0]
+    assert "7,9" in block and "350 ms" in block and "33,3 %" in block
+    assert 'href="/resultats/"' not in page
+    other = web(bob).get("/taches/").content.decode().split('id="my-results"')[1]
+    assert "80,0" in other.split("</section>")[0]
+
+
+def test_it_exports_csv_for_french_excel(history, charlie):
+    make_user("=cmd", "agent_chine")
+    history.save(type(charlie).objects.get(username="=cmd"), at(1, 9), backend=5, save_ms=700)
+    response = web(charlie).get("/resultats/resultats.csv")
+    body = response.content.decode("utf-8")
+    assert response["Content-Type"].startswith("text/csv") and body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:]), delimiter=";"))
+    assert rows[0][:3] == ["Portée", "Jour ou agent", "Tâches enregistrées"]
+    assert rows[1][0] == "Objectif" and rows[1][5] == "50"
+    alice_row = next(r for r in rows if r[1] == "alice")
+    assert alice_row[2:6] == ["7", "5", "0,633", "7,89"]
+    assert any(r[1] == "'=cmd" for r in rows)
+    assert len(rows) == 1 + 2 + 30 + 3
+
+
+def test_it_exports_xlsx_with_numbers_as_numbers(history, charlie):
+    from openpyxl import load_workbook
+
+    response = web(charlie).get("/resultats/resultats.xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    bob_row = next(r for r in rows if r[1] == "bob")
+    assert bob_row[2:4] == [2, 2] and bob_row[5] == pytest.approx(80)
+    assert bob_row[6] == 4000
+    total = rows[2]
+    assert total[16:18] == [1, pytest.approx(1.67)]
+    assert len(rows) == 1 + len(table(figures.results()))
+
+
+def test_it_counts_sync_requests_and_their_server_errors(alice_api, alice):
+    assert alice_api.post("/api/v1/sync/", {"items": [item()]}, format="json").status_code < 500
+    alice_api.get("/api/v1/sync/changes?since=0")
+    count_sync_request(503)
+    row = SyncRequestCount.objects.get()
+    assert (row.total, row.server_errors) == (2, 1)
+    assert row.hour == timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.urls(__name__)
+def test_it_counts_a_500_from_an_exception(db):
+    client = WebClient(raise_request_exception=False)
+    assert client.post("/api/v1/sync/", {}).status_code == 500
+    assert client.post("/api/v1/sync/", {}).status_code == 500
+    assert list(SyncRequestCount.objects.values_list("total", "server_errors")) == [(2, 2)]
+
+
+@pytest.mark.parametrize("sent, kept", [
+    (1234.6, 1235), (0, 0), (600_000, 600_000), (600_001, None), (-1, None), ("850", None),
+    (True, None), (None, None), (1e308, None), (10**400, None)],
+    ids=["float", "zero", "max", "over", "negative", "text", "bool", "none", "huge", "bigint"])
+def test_it_keeps_the_save_time_a_tablet_sends_when_plausible(alice_api, colis_data, sent, kept):
+    body = {**item(**colis_data), "save_ms": sent}
+    answer = alice_api.post("/api/v1/sync/", {"items": [body]}, format="json")
+    assert answer.status_code == 200 and answer.json()["items"][0]["result"] == "accepted"
+    assert ColisTask.objects.get(op_id=body["op_id"]).save_ms == kept
+
+
+def test_it_computes_in_a_few_queries(history, django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        figures.results()
+    assert connection.vendor in ("sqlite", "postgresql")
+
+
+@pytest.mark.parametrize("lang, word", [("en", "Parcels per agent-hour"), ("zh-hans", "每代理人小时包裹数")])
+def test_it_speaks_the_viewers_language(history, charlie, lang, word):
+    client = web(charlie)
+    client.cookies["django_language"] = lang
+    page = client.get("/resultats/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    assert word in page and "Colis par heure-agent" not in page
+
+
+def _fields(f):
+    return {name: getattr(f, name) for name in figures.ADDITIVE + figures.EXACT}
+
+
+def test_it_reads_the_page_from_daily_rows_equal_to_the_live_figures(history):
+    live, page = figures.results(), figures.page_results()
+    assert [d for d, _ in page.days] == [d for d, _ in live.days]
+    for (day, cached), (_, exact) in zip(page.days, live.days, strict=True):
+        assert _fields(cached) == pytest.approx(_fields(exact), abs=1e-3), day
+    assert figures.ResultDay.objects.filter(agent=None).count() == 30
+    for name in figures.ADDITIVE:
+        assert getattr(page.total, name) == pytest.approx(getattr(live.total, name), abs=1e-3)
+    # Several days: from the histograms, within half a percent; one day: exact.
+    for name in figures.EXACT:
+        assert getattr(page.total, name) == pytest.approx(getattr(live.total, name), rel=0.005)
+    agents = {u.username: f for u, f in page.agents}
+    assert agents["alice"].save_p50 == pytest.approx(350, rel=0.005)
+    assert (agents["bob"].save_p50, agents["bob"].save_p95) == (4000, 4900)
+
+
+def test_it_brings_the_daily_rows_up_to_date(history, alice, django_assert_max_num_queries):
+    figures.page_results()
+    with django_assert_max_num_queries(6):  # nothing due: read the rows
+        figures.page_results()
+    # A tablet syncs late a save of 3 days ago: that settled day is computed again.
+    late = history.save(alice, at(3, 16, 0), backend=5, save_ms=100)
+    ColisTask.objects.filter(pk=late.pk).update(created_at=timezone.now())
+    assert _day(figures.page_results(), 3).saves == 7
+    # A save of yesterday (unsettled) shows once the day's rows are REFRESH old.
+    late = history.save(alice, at(1, 12, 0), backend=5, save_ms=100)
+    ColisTask.objects.filter(pk=late.pk).update(created_at=timezone.now())
+    assert _day(figures.page_results(), 1).saves == 3
+    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
+    assert _day(figures.page_results(now=later), 1).saves == 4
