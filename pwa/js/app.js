@@ -98,12 +98,15 @@ function renderChrome() {
     ? gettext('Stockage presque plein : synchroniser ou exporter la file dès que possible.') : null;
   renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
     running: sync.status.running, tab: state.tab, storageWarning,
-    onTab: (tab) => { state.tab = tab; state.overlay = null; renderMain(); renderChrome(); scrollTo(0, 0); },
+    onTab: (tab) => {
+      Object.assign(state, { tab, overlay: null, focusFailure: false });
+      renderMain(); renderChrome(); scrollTo(0, 0);
+    },
     onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: sync.live,
     onShowFailure: () => {
-      state.tab = 'queue'; state.overlay = null; renderMain(); renderChrome();
-      const first = $('first-failure');
-      first?.scrollIntoView({ block: 'center' }); first?.focus();
+      state.tab = 'queue'; state.overlay = null; state.focusFailure = true;
+      renderMain(); renderChrome();
+      $('first-failure')?.scrollIntoView({ block: 'center' });
     } });
 }
 
@@ -223,6 +226,9 @@ function showQueue(main) {
     clientName: (id) => clientLabel(state.clients.find((c) => c.id === Number(id))),
     onAction: (action, item) => ITEM_ACTIONS[action](item),
     onExport: exportOutbox });
+  // The banner's « Voir le premier »: the first failure keeps the focus across redraws
+  // (sync status redraws the queue) until the agent goes elsewhere.
+  if (state.focusFailure) $('first-failure')?.focus({ preventScroll: true });
 }
 
 // What each action of the queue does (which ones an item offers: outbox.actionsFor).
@@ -278,6 +284,7 @@ function syncErrorText(error) {
 
 function overlay(draw) {
   state.overlay = draw;
+  state.focusFailure = false;
   renderMain();
   scrollTo(0, 0);
 }

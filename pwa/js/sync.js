@@ -3,6 +3,7 @@
 // data. A network error or a 5xx ends the cycle and leaves every item queued.
 
 import * as api from './api.js';
+import { codeOf } from './codes.js';
 import { deleteMany, kvGet, kvSet, putMany } from './db.js';
 import * as journal from './journal.js';
 import * as outbox from './outbox.js';
@@ -71,8 +72,9 @@ async function sendBatches(report) {
     if (response.status !== 200) throw new ServerError(response.status);
     const body = await api.jsonBody(response);
     const changed = await outbox.applyResults(body?.items || []);
-    await forgetClosedLots(batch.filter((wire, i) => [].concat(body?.items?.[i]?.errors?.lot || [])
-      .includes('lot_closed')).map((wire) => wire.data.lot));
+    const answers = body?.items || [];
+    await forgetClosedLots(batch.filter((wire, i) => [].concat(answers[i]?.error_codes?.lot || [])
+      .map(codeOf).includes('lot_closed')).map((wire) => wire.data.lot));
     report.sent += batch.length;
     status.progress += batch.length;
     announce({ sent: Math.min(live.total, live.sent + batch.length) });
