@@ -8,7 +8,8 @@ import pytest
 from django.utils import translation
 
 from server import codes
-from tests.conftest import codes as codes_in, item
+from tests.conftest import codes as codes_in
+from tests.conftest import item
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ["fr", "en", "zh-hans"]

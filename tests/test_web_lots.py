@@ -1,8 +1,8 @@
 """Lots: totals, opening, closing (refused while tasks are active), detail, manifest CSV."""
 
 import csv
-import re
 import io
+import re
 
 import pytest
 
