@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from itertools import accumulate
 
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Func, IntegerField, Q, QuerySet, Sum, When, Window
+from django.db.models import Case, F, FloatField, Func, IntegerField, Max, Q, QuerySet, Sum, When, Window
 from django.db.models.functions import Coalesce, Lag, TruncDate
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ from server.accounts.models import User
 from server.cargo.models import Colis
 from sync.models import ColisTask, Status, SyncRequestCount
 
-from .models import ResultDay
+from .models import ResultDay, ResultPeriod
 from .queries import percentile
 
 DAYS = 30
@@ -305,39 +305,68 @@ def _value_groups(inner: str, params: tuple) -> dict[tuple, list[list[float]]]:
 UNSETTLED = 2  # today and yesterday: still moving, recomputed once older than REFRESH
 REFRESH = timedelta(minutes=5)
 RESOLUTION = 1.01  # histogram buckets 1 % wide: several days' percentiles within ±0.5 %
+PERIOD_LOCK = 0x7265737574  # the advisory lock of ResultPeriod's writes
 
 
 def page_results(now: datetime | None = None, days: int = DAYS) -> Results:
     """The figures of `results()` for every agent, read from ResultDay rows (brought up to
     date first): each day's figures are exact; percentiles over several days come from the
-    days' histograms."""
+    days' histograms, merged in ResultPeriod; by agent, only the save time's."""
     now = now or timezone.now()
     start, end = period(now, days)
     calendar = [timezone.localdate(start) + timedelta(days=i) for i in range(days)]
     refresh_due(calendar, now)
     by_day: dict[date, Figures] = {}
     by_agent: dict[int, Figures] = defaultdict(Figures)
-    rows: dict[int | None, list[tuple]] = defaultdict(list)
     total = Figures()
     table = ResultDay.objects.filter(day__in=calendar).order_by()
-    for day, *values, histograms in table.filter(agent=None).values_list(
-            "day", *ADDITIVE, *EXACT, "histograms"):
+    for day, *values in table.filter(agent=None).values_list("day", *ADDITIVE, *EXACT):
         by_day[day] = Figures(**dict(zip(ADDITIVE + EXACT, values, strict=True)))
         total.add(by_day[day])
-        rows[None].append((values[len(ADDITIVE):], histograms))
-    for agent_id, *sums in table.exclude(agent=None).values("agent").annotate(
-            *[Sum(name) for name in ADDITIVE]).values_list("agent", *[f"{n}__sum" for n in ADDITIVE]):
-        by_agent[agent_id] = Figures(**dict(zip(ADDITIVE, sums, strict=True)))
-    for agent_id, *exact, histograms in table.exclude(agent=None).values_list(
-            "agent", *EXACT, "histograms"):
-        rows[agent_id].append((exact, histograms))
-    _merged_percentiles(total, rows[None])
-    for agent_id, cell in by_agent.items():
-        _merged_percentiles(cell, rows[agent_id])
+    sums = [Sum(name) for name in ADDITIVE]
+    for agent_id, *values in table.exclude(agent=None).values("agent").annotate(
+            *sums).values_list("agent", *[f"{name}__sum" for name in ADDITIVE]):
+        by_agent[agent_id] = Figures(**dict(zip(ADDITIVE, values, strict=True)))
+    for agent_id, values in _period_percentiles(calendar, table, now).items():
+        target = total if agent_id is None else by_agent[agent_id]
+        for name, value in zip(EXACT, values, strict=True):
+            setattr(target, name, value)
     users = User.objects.in_bulk(list(by_agent))
     return Results(start, end, total, [(d, by_day.get(d) or Figures()) for d in calendar],
                    sorted(((users[a], f) for a, f in by_agent.items()),
                           key=lambda pair: pair[0].username))
+
+
+def _period_percentiles(calendar: list[date], table: QuerySet, now: datetime) -> dict:
+    """agent id (None: all) → its EXACT percentiles over `calendar`: the ResultPeriod rows
+    if no day's row is newer, else merged again from the days' histograms and kept."""
+    first, last = calendar[0], calendar[-1]
+    kept = {agent_id: (at, values) for agent_id, at, *values in ResultPeriod.objects.filter(
+        first_day=first, last_day=last).values_list("agent", "computed_at", *EXACT)}
+    newest = table.aggregate(m=Max("computed_at"))["m"]
+    if newest and None in kept and kept[None][0] >= newest:
+        return {agent_id: values for agent_id, (_, values) in kept.items()}
+    rows: dict[int | None, list[tuple]] = defaultdict(list)
+    for agent_id, *exact, histograms in table.values_list("agent", *EXACT, "histograms"):
+        rows[agent_id].append((exact, histograms))
+    merged = {}
+    for agent_id, agent_rows in rows.items():
+        cell = Figures()
+        _merged_percentiles(cell, agent_rows)
+        if agent_id is not None:  # by agent, the save time's alone (see _histograms)
+            cell.took_p95 = cell.backend_p95 = None
+        merged[agent_id] = tuple(getattr(cell, name) for name in EXACT)
+    merged.setdefault(None, (None,) * len(EXACT))
+    with transaction.atomic():
+        if connection.vendor == "postgresql":  # one merge written at a time
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PERIOD_LOCK])
+        ResultPeriod.objects.all().delete()
+        ResultPeriod.objects.bulk_create([
+            ResultPeriod(first_day=first, last_day=last, agent_id=agent_id, computed_at=now,
+                         **dict(zip(EXACT, values, strict=True)))
+            for agent_id, values in merged.items()])
+    return merged
 
 
 def refresh_due(calendar: list[date], now: datetime) -> list[date]:

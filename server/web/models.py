@@ -36,3 +36,25 @@ class ResultDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.agent_id or 'all'}"
+
+
+class ResultPeriod(models.Model):
+    """Percentiles over the page's days (first_day to last_day), merged from ResultDay's
+    histograms: per agent, and with agent None for all (also the mark that the merge was
+    done). Merged again once a day's row is newer than computed_at, not on every view."""
+
+    first_day = models.DateField()
+    last_day = models.DateField()
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                              blank=True, related_name="+")
+    save_p50 = models.FloatField(null=True, blank=True)
+    save_p95 = models.FloatField(null=True, blank=True)
+    took_p95 = models.FloatField(null=True, blank=True)
+    backend_p95 = models.FloatField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["first_day", "last_day"], name="resultperiod_days")]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}–{self.last_day} {self.agent_id or 'all'}"
