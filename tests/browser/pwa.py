@@ -73,3 +73,20 @@ def completed(page: Page):
     """The colis items the queue shows as completed (stay on the queue tab)."""
     page.click("#tab-queue")
     return page.locator('.item[data-kind="create"][data-bucket="completed"]')
+
+
+def edit_against_the_office(page: Page, user, *, saved: str = "10", office: str = "11",
+                            tablet: str = "12"):
+    """Save a colis and let it sync; the office edits its weight on the server meanwhile,
+    then the tablet edits it too: a version conflict. Returns the colis."""
+    from server.cargo import services
+    from server.cargo.models import Colis
+
+    save_colis(page, poids=saved)
+    expect(completed(page)).to_have_count(1, timeout=20_000)
+    colis = Colis.objects.get()
+    services.update_colis(colis.pk, colis.version, {"poids": office}, user)
+    page.locator('.item[data-kind="create"] [data-action="edit"]').click()
+    page.fill("#f-poids", tablet)
+    page.click("#save")
+    return colis

@@ -5,13 +5,12 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from server.cargo import services
 from server.cargo.models import Colis, Lot
 from sync.models import ColisTask
 from tests.conftest import device_client
 from tests.workers import run_burst, wait_for
 
-from .pwa import completed, login, open_lot, save_colis
+from .pwa import completed, edit_against_the_office, login, open_lot, save_colis
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,14 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_it_shows_both_versions_and_keeps_the_one_chosen(server, page, alice):
     login(page, server.url)
     open_lot(page)
-    save_colis(page, poids="10")
-    expect(completed(page)).to_have_count(1, timeout=20_000)
-    colis = Colis.objects.get()
-    services.update_colis(colis.pk, colis.version, {"poids": "11"}, alice)  # the office edits
-
-    page.locator('.item[data-kind="create"] [data-action="edit"]').click()
-    page.fill("#f-poids", "12")
-    page.click("#save")
+    colis = edit_against_the_office(page, alice)
     resolve = page.locator('[data-action="resolve"]')
     expect(resolve).to_be_visible(timeout=20_000)
     resolve.click()

@@ -9,9 +9,10 @@ from playwright.sync_api import expect
 from server.cargo import services
 from server.cargo.models import Colis, Lot
 from sync.models import FAILED_STATES, ColisTask, Status
+from tests.web_helpers import web
 from tests.workers import wait_for
 
-from .pwa import completed, login, open_lot, save_colis
+from .pwa import completed, edit_against_the_office, login, open_lot, save_colis
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 OUTBOX = "(await import('/app/js/outbox.js'))"
@@ -27,11 +28,7 @@ def edit_weight(page, poids: str) -> None:
 def test_it_ends_a_resolved_conflict_on_the_server_too(server, page, alice):
     login(page, server.url)
     open_lot(page)
-    save_colis(page, poids="10")
-    expect(completed(page)).to_have_count(1, timeout=20_000)
-    colis = Colis.objects.get()
-    services.update_colis(colis.pk, colis.version, {"poids": "11"}, alice)  # the office edits
-    edit_weight(page, "12")
+    colis = edit_against_the_office(page, alice)
     page.locator('[data-action="resolve"]').click(timeout=20_000)
     differs = page.locator("#conflict tr.differs")
     expect(differs).to_have_count(1)  # only the weight: 10 vs "10.000" is no difference
@@ -41,7 +38,13 @@ def test_it_ends_a_resolved_conflict_on_the_server_too(server, page, alice):
         1, timeout=20_000)
     loser = ColisTask.objects.get(operation="update", error_code="version_conflict")
     wait_for(lambda: ColisTask.objects.get(pk=loser.pk).status == Status.CANCELLED, timeout=20)
+    loser.refresh_from_db()
+    winner = ColisTask.objects.exclude(pk=loser.pk).get(operation="update")
+    assert loser.cancel_reason == "conflict_resolved" and loser.superseded_by == winner.op_id
     assert not ColisTask.objects.filter(status__in=FAILED_STATES).exists()
+    board = web(alice).get("/taches/")  # the pages agree
+    assert board.context["counts"]["failed"] == 0
+    assert str(loser.task_id) not in board.content.decode()
     expect(page.locator('[data-action="resolve"]')).to_have_count(0)
     # A new login reads the whole feed again: nothing comes back as a failure.
     page.evaluate("async () => (await import('/app/js/db.js')).kvDelete('cursor')")
@@ -55,11 +58,7 @@ def test_it_ends_a_resolved_conflict_on_the_server_too(server, page, alice):
 def test_it_keeps_the_servers_version_and_says_so_to_the_server(server, page, alice):
     login(page, server.url)
     open_lot(page)
-    save_colis(page, poids="10")
-    expect(completed(page)).to_have_count(1, timeout=20_000)
-    colis = Colis.objects.get()
-    services.update_colis(colis.pk, colis.version, {"poids": "11"}, alice)
-    edit_weight(page, "12")
+    edit_against_the_office(page, alice)
     page.locator('[data-action="resolve"]').click(timeout=20_000)
     page.click("#keep-server")
     wait_for(lambda: ColisTask.objects.filter(operation="update", status=Status.CANCELLED).exists(),
