@@ -1,11 +1,17 @@
 """Display helpers of « Résultats » and of the agent's own figures on « Mes tâches »."""
 
 from django import template
-from django.template.defaultfilters import floatformat
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 register = template.Library()
+
+
+def floatformat(value, digits: int) -> str:
+    """`value` with `digits` decimals in the viewer's format: the page shows hundreds of
+    numbers, and the template filter's Decimal arithmetic was most of its rendering."""
+    return number_format(round(float(value), digits), decimal_pos=digits)
 
 
 @register.filter
