@@ -63,3 +63,16 @@ def test_it_opens_the_lot_while_redis_is_unreachable(alice, three_an_hour):
     for _ in range(5):
         services.open_lot(alice, "cargo")
     assert Lot.objects.filter(agent_createur=alice).count() == 5
+
+
+def test_it_says_so_on_the_lots_page_past_the_rate(alice, three_an_hour):
+    from tests.web_helpers import web
+
+    client = web(alice)
+    client.raise_request_exception = False
+    for _ in range(3):
+        assert client.post("/lots/ouvrir/", {"type_lot": "cargo"}).status_code == 302
+    refused = client.post("/lots/ouvrir/", {"type_lot": "cargo"}, follow=True)
+    assert refused.status_code == 200
+    assert "Trop de lots ouverts" in refused.content.decode()
+    assert Lot.objects.filter(agent_createur=alice).count() == 3

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from server import codes
 from server.cargo import services
 from server.cargo.models import Colis, Lot
 from sync.api import tasks_for
@@ -61,7 +62,12 @@ def lot_open(request):
     if not form.is_valid():
         messages.error(request, _("Choisissez un type de lot."))
         return redirect("web:lots")
-    lot = services.open_lot(request.user, form.cleaned_data["type_lot"])
+    try:
+        lot = services.open_lot(request.user, form.cleaned_data["type_lot"])
+    except services.InvalidData as exc:  # past OPEN_LOT_RATE, say
+        for texts in codes.messages_of(exc.errors).values():
+            messages.error(request, " ".join(texts))
+        return redirect("web:lots")
     messages.success(request, _("Lot %(lot)s ouvert.") % {"lot": lot.numero_lot})
     return redirect("web:lot", lot_id=lot.pk)
 
