@@ -19,6 +19,7 @@ from sync.counters import count_sync_request
 from sync.models import ColisTask, Status, SyncRequestCount
 from tests.conftest import item, make_user
 from tests.web_helpers import web
+from tests.workers import run_burst
 
 
 def _raise(request):
@@ -269,7 +270,8 @@ def test_it_reads_the_page_from_daily_rows_equal_to_the_live_figures(history):
     assert (agents["bob"].save_p50, agents["bob"].save_p95) == (4000, 4900)
 
 
-def test_it_brings_the_daily_rows_up_to_date(history, alice, django_assert_max_num_queries):
+def test_it_brings_the_daily_rows_up_to_date(history, alice, django_assert_max_num_queries,
+                                             inline_jobs):
     figures.page_results()
     with django_assert_max_num_queries(7):  # nothing due: read the rows
         figures.page_results()
@@ -287,3 +289,19 @@ def test_it_brings_the_daily_rows_up_to_date(history, alice, django_assert_max_n
     assert _day(figures.page_results(), 1).saves == 3
     later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
     assert _day(figures.page_results(now=later), 1).saves == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_it_serves_a_stale_day_and_refreshes_it_in_a_worker(alice, cargo_lot, client_row,
+                                                            redis_clean):
+    h = History(cargo_lot, client_row)
+    h.save(alice, at(1, 9), backend=5, save_ms=100)
+    figures.page_results()
+    h.save(alice, at(1, 10), backend=5, save_ms=300)
+    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
+    assert _day(figures.page_results(now=later), 1).saves == 1  # as it was; a job is queued
+    assert _day(figures.page_results(now=later), 1).saves == 1  # claimed: not queued again
+    run_burst("colis")
+    day = _day(figures.page_results(now=later), 1)
+    assert (day.saves, day.save_p50) == (2, pytest.approx(200))

@@ -19,6 +19,7 @@ tablet's save time (`saved_at`), else the server's receipt (`created_at`).
 """
 
 import math
+import uuid
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from django.utils import timezone
 
 from server.accounts.models import User
 from server.cargo.models import Colis
+from sync import enqueue
 from sync.models import ColisTask, Status, SyncRequestCount
 
 from .models import ResultDay, ResultPeriod
@@ -305,6 +307,7 @@ def _value_groups(inner: str, params: tuple) -> dict[tuple, list[list[float]]]:
 UNSETTLED = 2  # today and yesterday: still moving, recomputed once older than REFRESH
 REFRESH = timedelta(minutes=5)
 RESOLUTION = 1.01  # histogram buckets 1 % wide: several days' percentiles within ±0.5 %
+REFRESH_JOB = "server.web.figures.refresh_days"
 PERIOD_LOCK = 0x7265737574  # the advisory lock of ResultPeriod's writes
 
 
@@ -370,19 +373,36 @@ def _period_percentiles(calendar: list[date], table: QuerySet, now: datetime) ->
 
 
 def refresh_due(calendar: list[date], now: datetime) -> list[date]:
-    """Compute the days of `calendar` the table lacks, the unsettled ones older than
-    REFRESH, and older ones that received or completed a task since the last refresh (a
-    tablet that syncs days late). Returns the days computed."""
+    """Bring the days of `calendar` up to date: those the table lacks now, here; in an RQ
+    job, the unsettled ones older than REFRESH and older ones that received or completed a
+    task since the last refresh (a tablet that syncs days late). A view claims a stale day
+    by moving its computed_at to `now` (one view wins, the others read the rows as they
+    are); the job computes it with that `now`, so changes after it are seen next time.
+    Returns the days computed or queued."""
     have = dict(ResultDay.objects.filter(day__in=calendar, agent=None)
                 .values_list("day", "computed_at"))
     recent = set(calendar[-UNSETTLED:])
-    due = {d for d in calendar if d not in have or (d in recent and have[d] < now - REFRESH)}
+    stale = {d for d in recent if d in have and have[d] < now - REFRESH}
     if have:
-        settled = set(calendar) - recent
-        due |= _changed_days(max(have.values()), now) & settled
-    for day in sorted(due):
+        stale |= _changed_days(max(have.values()), now) & (set(calendar) - recent) & set(have)
+    missing = [d for d in calendar if d not in have]
+    for day in missing:
         refresh_day(day, now)
-    return sorted(due)
+    claimed = [d for d in sorted(stale) if ResultDay.objects.filter(
+        day=d, agent=None, computed_at=have[d]).update(computed_at=now)]
+    if claimed:
+        days = [d.isoformat() for d in claimed]
+        enqueue.enqueue("colis", [enqueue.Call(REFRESH_JOB, (days, now.isoformat()),
+                                               f"results-{uuid.uuid4().hex}")],
+                        lost=f"results of {', '.join(days)} left as they were")
+    return missing + claimed
+
+
+def refresh_days(days: list[str], now: str) -> None:
+    """RQ job: compute `days` (ISO dates) again, as of `now` (ISO): see refresh_due."""
+    when = datetime.fromisoformat(now)
+    for day in days:
+        refresh_day(date.fromisoformat(day), when)
 
 
 def _changed_days(since: datetime, now: datetime) -> set[date]:
