@@ -32,6 +32,29 @@ export const STATES = {
   cancelled: { bucket: 'cancelled', actions: [] },
 };
 
+/**
+ * The moves this module makes on its own (the server's answers move items to its task's
+ * status): anything else is a bug, refused by `move`.
+ */
+const SERVER = ['pending', ...IN_FLIGHT, 'failed', 'failed_final', ...TERMINAL];
+export const MOVES = {
+  queued: ['invalid', 'conflict', 'cancelled', ...SERVER],  // an answer, a refusal, a discard
+  invalid: ['queued', 'cancelled'],  // sent again as it is (a refused item), discarded
+  conflict: ['pending', 'cancelled', ...SERVER],  // the server's own task adopted, discarded
+  cancelling: ['cancelled', ...SERVER],  // the server ended the task (or had finished it)
+  ...Object.fromEntries(SERVER.filter((s) => !TERMINAL.includes(s)).map((s) => [s, ['cancelling', ...SERVER]])),
+  completed: [],
+  cancelled: [],
+};
+
+/** `item` moved to `state` with `fields`, or an Error for a move the table does not allow. */
+function move(item, state, fields = {}) {
+  if (item.state !== state && !(MOVES[item.state] || []).includes(state)) {
+    throw new Error(`outbox: ${item.state} → ${state} is not a move`);
+  }
+  return { ...item, ...fields, state, updated_at: new Date().toISOString() };
+}
+
 /** What the agent may do with `item` now (a subset of its state's actions). */
 export function actionsFor(item) {
   const code = item.task?.error_code;
@@ -63,15 +86,7 @@ function newItem(op, data, extra = {}) {
 /** Queue a new colis (and its compressed photo) in one transaction; returns the item. */
 export async function addColis(data, { photo = null, labels = {} } = {}) {
   const item = newItem('create', data, { labels });
-  let photoRow = null;
-  if (photo) {
-    const photoId = uuid();
-    item.photo_id = photoId;
-    item.data = { ...data, photo_id: photoId };
-    item.photo_bytes = photo.size;
-    photoRow = { photo_id: photoId, op_id: item.op_id, blob: photo, type: photo.type,
-      size: photo.size, upload_url: null, offset: 0, uploaded: false };
-  }
+  const photoRow = photo ? attachPhoto(item, photo) : null;
   await db.saveItem(item, photoRow);
   return item;
 }
@@ -290,9 +305,9 @@ export function requestCancel(opId, { reason, supersededBy = null }) {
     if (TERMINAL.includes(item.state)) return null;
     const cancel = { reason, superseded_by: supersededBy };
     if (!item.task || item.state === 'conflict') {
-      return { ...item, state: 'cancelled', cancel, dismissed: true, done_at: now, updated_at: now };
+      return move(item, 'cancelled', { cancel, dismissed: true, done_at: now });
     }
-    return { ...item, state: 'cancelling', cancel, previous_state: item.state, updated_at: now };
+    return move(item, 'cancelling', { cancel, previous_state: item.state });
   });
 }
 
@@ -312,17 +327,15 @@ export function noteServerError(opIds) {
  * (it can be corrected, sent again, exported or cancelled) so the others go through.
  */
 export function refuse(opId) {
-  const now = new Date().toISOString();
   return db.updateItems([opId], (item) => (item.state === 'queued'
-    ? { ...item, state: 'invalid', refused: true, errors: { __all__: ['server_refused'] }, updated_at: now }
+    ? move(item, 'invalid', { refused: true, errors: { __all__: ['server_refused'] } })
     : null));
 }
 
 /** Send an item the server refused once more, as it is (the server may have been mended). */
 export function resend(opId) {
-  const now = new Date().toISOString();
   return db.updateItems([opId], (item) => (item.state === 'invalid' && item.refused
-    ? { ...item, state: 'queued', refused: false, server_errors: 0, errors: {}, updated_at: now }
+    ? move(item, 'queued', { refused: false, server_errors: 0, errors: {} })
     : null));
 }
 
