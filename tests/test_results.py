@@ -302,6 +302,9 @@ def test_it_serves_a_stale_day_and_refreshes_it_in_a_worker(alice, cargo_lot, cl
     later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
     assert _day(figures.page_results(now=later), 1).saves == 1  # as it was; a job is queued
     assert _day(figures.page_results(now=later), 1).saves == 1  # claimed: not queued again
+    merged = figures.ResultPeriod.objects.get(agent=None)
+    assert merged.computed_at < later  # the claim costs no merge
     run_burst("colis")
+    assert figures.ResultPeriod.objects.get(agent=None).computed_at == later  # the job's
     day = _day(figures.page_results(now=later), 1)
     assert (day.saves, day.save_p50) == (2, pytest.approx(200))

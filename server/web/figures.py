@@ -317,7 +317,7 @@ def page_results(now: datetime | None = None, days: int = DAYS) -> Results:
     days' histograms, merged in ResultPeriod; by agent, only the save time's."""
     now = now or timezone.now()
     start, end = period(now, days)
-    calendar = [timezone.localdate(start) + timedelta(days=i) for i in range(days)]
+    calendar = _calendar(now, days)
     refresh_due(calendar, now)
     by_day: dict[date, Figures] = {}
     by_agent: dict[int, Figures] = defaultdict(Figures)
@@ -340,14 +340,21 @@ def page_results(now: datetime | None = None, days: int = DAYS) -> Results:
                           key=lambda pair: pair[0].username))
 
 
+def _calendar(now: datetime, days: int = DAYS) -> list[date]:
+    start, _ = period(now, days)
+    return [timezone.localdate(start) + timedelta(days=i) for i in range(days)]
+
+
 def _period_percentiles(calendar: list[date], table: QuerySet, now: datetime) -> dict:
     """agent id (None: all) → its EXACT percentiles over `calendar`: the ResultPeriod rows
-    if no day's row is newer, else merged again from the days' histograms and kept."""
+    if no day's agent row is newer, else merged again from the days' histograms and kept.
+    (A day's computation rewrites its agent rows; a claim in refresh_due moves only the
+    day's row for all, and must not cost a merge.)"""
     first, last = calendar[0], calendar[-1]
     kept = {agent_id: (at, values) for agent_id, at, *values in ResultPeriod.objects.filter(
         first_day=first, last_day=last).values_list("agent", "computed_at", *EXACT)}
-    newest = table.aggregate(m=Max("computed_at"))["m"]
-    if newest and None in kept and kept[None][0] >= newest:
+    newest = table.exclude(agent=None).aggregate(m=Max("computed_at"))["m"]
+    if None in kept and (newest is None or kept[None][0] >= newest):
         return {agent_id: values for agent_id, (_, values) in kept.items()}
     rows: dict[int | None, list[tuple]] = defaultdict(list)
     for agent_id, *exact, histograms in table.values_list("agent", *EXACT, "histograms"):
@@ -403,6 +410,8 @@ def refresh_days(days: list[str], now: str) -> None:
     when = datetime.fromisoformat(now)
     for day in days:
         refresh_day(date.fromisoformat(day), when)
+    calendar = _calendar(when)  # the merge too, so that no view waits for it
+    _period_percentiles(calendar, ResultDay.objects.filter(day__in=calendar).order_by(), when)
 
 
 def _changed_days(since: datetime, now: datetime) -> set[date]:
