@@ -39,8 +39,9 @@ def photo_url(colis, kind: str) -> str | None:
 
 def send_file(storage: Storage, name: str, content_type: str) -> HttpResponse:
     """How a private file leaves: a 302 to its URL when it lives in object storage (whose
-    url() is signed and short-lived: django-storages' default), else through nginx
-    (PHOTOS_X_ACCEL), else read here through the storage."""
+    url() is signed and valid PHOTO_URL_EXPIRES seconds: settings.s3_storages; the bucket
+    itself answers no one without a signature), else through nginx (PHOTOS_X_ACCEL), else
+    read here through the storage."""
     if not isinstance(storage, FileSystemStorage):
         return HttpResponseRedirect(storage.url(name))
     if settings.PHOTOS_X_ACCEL:
@@ -68,5 +69,8 @@ class PhotoView(APIView):
         if not name:
             raise Http404
         response = send_file(default_storage, name, "image/jpeg")
-        patch_cache_control(response, private=True, max_age=MAX_AGE)
+        # A redirect is kept no longer than half its signed URL's life, so it never leads
+        # a browser to an expired one.
+        max_age = settings.PHOTO_URL_EXPIRES // 2 if response.status_code == 302 else MAX_AGE
+        patch_cache_control(response, private=True, max_age=max_age)
         return response

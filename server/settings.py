@@ -5,8 +5,10 @@ Every default runs locally: SQLite under var/, the embedded Redis that
 """
 
 import os
+import socket
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -150,6 +152,38 @@ STORAGES = {
                 "OPTIONS": {"location": UPLOADS_ROOT}},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# A photo's signed URL (object storage) lives this long; a browser keeps the redirect half.
+PHOTO_URL_EXPIRES = envint("PHOTO_URL_EXPIRES", 300)
+
+
+def s3_storages(env, expires: int) -> dict:
+    """STORAGES' photos and raw uploads in one S3-compatible bucket (AWS, MinIO, Alibaba
+    OSS, Tencent COS), under two prefixes, from S3_* in `env`. Private: no ACL, every URL
+    signed and valid `expires` seconds."""
+    options = {"bucket_name": env["S3_BUCKET"], "endpoint_url": env.get("S3_ENDPOINT_URL") or None,
+               "access_key": env.get("S3_ACCESS_KEY_ID") or None,
+               "secret_key": env.get("S3_SECRET_ACCESS_KEY") or None,
+               "region_name": env.get("S3_REGION") or None,
+               "addressing_style": env.get("S3_ADDRESSING_STYLE") or None,
+               "signature_version": "s3v4", "default_acl": None, "querystring_auth": True,
+               "querystring_expire": expires, "file_overwrite": True}
+    backend = "storages.backends.s3.S3Storage"
+    media, raw = env.get("S3_MEDIA_PREFIX", "media"), env.get("S3_UPLOADS_PREFIX", "uploads")
+    return {"default": {"BACKEND": backend, "OPTIONS": {**options, "location": media}},
+            "uploads": {"BACKEND": backend, "OPTIONS": {**options, "location": raw}}}
+
+
+def s3_origins(bucket: str, endpoint: str) -> list[str]:
+    """Where a browser fetches a signed photo URL from (CSP img-src): path or virtual style."""
+    if not endpoint:
+        return [f"https://{bucket}.s3.amazonaws.com", "https://*.amazonaws.com"]
+    parts = urlsplit(endpoint)
+    return [f"{parts.scheme}://{parts.netloc}", f"{parts.scheme}://{bucket}.{parts.netloc}"]
+
+
+S3_BUCKET = os.environ.get("S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES.update(s3_storages(os.environ, PHOTO_URL_EXPIRES))
 # Private photos (server/photos.py): read by Django, or handed to nginx under this internal
 # location by X-Accel-Redirect (e.g. /protected/), or a 302 to object storage's signed URL.
 PHOTOS_X_ACCEL = os.environ.get("PHOTOS_X_ACCEL", "")
@@ -194,6 +228,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "colis@localhost")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+ADMINS = [(address, address) for address in envlist("ADMINS", "")]  # the sweeper's alerts
 
 # Domain limits.
 DEVICE_SEEN_EVERY = envint("DEVICE_SEEN_EVERY", 60)  # seconds between last_seen_at writes
@@ -213,6 +249,13 @@ PENDING_GRACE = envint("PENDING_GRACE", 30)  # pending this long with no job: re
 SWEEP_INTERVAL = envint("SWEEP_INTERVAL", 10)
 ALERT_FAILED_FINAL = envint("ALERT_FAILED_FINAL", 10)
 ALERT_PENDING_AGE = envint("ALERT_PENDING_AGE", 600)
+ALERT_EVERY = envint("ALERT_EVERY", 3600)  # seconds between two alerts of one kind (mail, webhook)
+# The sweeper's alerts go to ADMINS by mail and to this webhook, signed as client notices are.
+ALERT_WEBHOOK_URL = os.environ.get("ALERT_WEBHOOK_URL", "")
+SWEEPER_LOCK_TTL = envint("SWEEPER_LOCK_TTL", 60)  # a dead sweeper's lock frees itself this late
+# Operations: the node that answers (health), Prometheus' /metrics (no token: 404).
+NODE_NAME = os.environ.get("NODE_NAME", "") or socket.gethostname()
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 FAULT_DRILL_STEP_DELAY = float(os.environ.get("FAULT_DRILL_STEP_DELAY", 0))  # tests and bench only
 
 # Client notifications: channels among log, email, webhook.
@@ -220,6 +263,7 @@ NOTIFY_CHANNELS = envlist("NOTIFY_CHANNELS", "log")
 NOTIFY_WEBHOOK_URL = os.environ.get("NOTIFY_WEBHOOK_URL", "")
 NOTIFY_WEBHOOK_SECRET = os.environ.get("NOTIFY_WEBHOOK_SECRET", "")
 NOTIFY_WEBHOOK_TIMEOUT = envint("NOTIFY_WEBHOOK_TIMEOUT", 5)
+ALERT_WEBHOOK_URL = ALERT_WEBHOOK_URL or (NOTIFY_WEBHOOK_URL if "webhook" in NOTIFY_CHANNELS else "")
 
 # Photos (tus uploads).
 TUS_MAX_SIZE = envint("TUS_MAX_SIZE", 15 * 1024 * 1024)
@@ -263,7 +307,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "blob:", *envlist("CSP_IMG_SRC", "")],  # + object storage
+        "img-src": [SELF, "data:", "blob:", *envlist("CSP_IMG_SRC", ""),
+                    *(s3_origins(S3_BUCKET, os.environ.get("S3_ENDPOINT_URL", ""))
+                      if S3_BUCKET else [])],  # signed photo URLs
         "connect-src": [SELF],
         "worker-src": [SELF],
         "manifest-src": [SELF],

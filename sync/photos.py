@@ -251,7 +251,7 @@ def sweep_uploads(now=None) -> dict:
 def _delete_uploads(queryset) -> int:
     count = 0
     for upload in queryset[:1000]:
-        uploads.storage().delete(upload.temp_name)
+        uploads.discard(upload.temp_name)  # and its parts, on object storage
         upload.delete()
         count += 1
     return count

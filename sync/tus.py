@@ -196,7 +196,9 @@ def _check_quotas(user, length: int) -> None:
 
 def _create(owner, length: int, metadata: dict) -> Upload:
     upload_id = uuid.uuid4()
-    name = uploads.storage().save(str(upload_id), ContentFile(b""))
+    store = uploads.storage()
+    # Object storage: the object exists once complete (uploads.join); its chunks are parts.
+    name = store.save(str(upload_id), ContentFile(b"")) if uploads.appends(store) else str(upload_id)
     return Upload.objects.create(
         upload_id=upload_id, owner=owner, photo_id=metadata["photo_id"],
         op_id=metadata.get("op_id"), length=length, metadata=metadata["raw"], temp_name=name,
@@ -205,9 +207,17 @@ def _create(owner, length: int, metadata: dict) -> Upload:
 
 def _write(upload: Upload, chunk) -> None:
     """Append a verified chunk at the upload's offset (row held by the caller)."""
-    upload.temp_name = _append(upload.temp_name, upload.offset, chunk)
+    store = uploads.storage()
+    if uploads.appends(store):
+        _append(store.path(upload.temp_name), upload.offset, chunk)
+    else:
+        uploads.save_part(upload.temp_name, upload.offset, chunk.file)
     upload.offset += chunk.size
     if upload.offset == upload.length:
+        if not uploads.appends(store):
+            name = upload.temp_name
+            upload.temp_name = uploads.join(name, upload.length)
+            transaction.on_commit(lambda: uploads.drop_parts(name))
         upload.completed_at = timezone.now()
         _keep_head_unless_image(upload)
         photos.attach_on_commit(str(upload.photo_id))
@@ -233,25 +243,16 @@ def _refuse_if_not_image(upload: Upload) -> None:
                               "refusé. Reprenez la photo."))
 
 
-def _append(name: str, offset: int, chunk) -> str:
-    """Write `chunk` at `offset` in the stored file; returns its (possibly new) name."""
-    store = uploads.storage()
-    try:
-        path = store.path(name)
-    except NotImplementedError:  # object storage: no appending, rewrite the whole file
-        with store.open(name, "rb") as fh:
-            head = fh.read(offset)
-        store.delete(name)
-        return store.save(name, ContentFile(head + chunk.file.read()))
+def _append(path: str, offset: int, chunk) -> None:
+    """Write `chunk` at `offset` in a local file (object storage takes parts instead)."""
     with open(path, "r+b") as fh:
         fh.seek(offset)  # bytes past the offset (a write whose commit failed) are dropped
         shutil.copyfileobj(chunk.file, fh)
         fh.truncate()
-    return name
 
 
 def delete_upload(upload: Upload) -> None:
-    uploads.storage().delete(upload.temp_name)
+    uploads.discard(upload.temp_name)
     upload.delete()
 
 

@@ -3,16 +3,22 @@
 - Their own storage, `storages["uploads"]` (STORAGES in settings: a FileSystemStorage at
   UPLOADS_ROOT, outside MEDIA_ROOT, with no URL). Every access goes through `storage()`,
   so moving them to object storage is one setting. Nothing ever serves them.
+- Object storage cannot append: there an unfinished upload is one object per chunk,
+  `<name>.parts/<offset>`, joined into `<name>` by the request that completes it (`join`).
+  Any web node answers any HEAD or PATCH: the offset is in the database, the bytes in the
+  shared storage. `discard` deletes an upload's file and its parts, on every backend.
 - A completed upload must start with an image's magic bytes (`is_image`); anything else
   is refused at once, and its photo fails with images.NOT_IMAGE.
 - Per user: at most UPLOAD_MAX_OPEN unfinished uploads, and UPLOAD_MAX_BYTES_PER_DAY
   bytes announced (Upload-Length) per UTC day, counted in Redis like the throttles.
 """
 
+import tempfile
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.files.base import File
 from django.core.files.storage import Storage, storages
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +32,57 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"
 def storage() -> Storage:
     """The storage of raw uploads (never the default one: that holds served photos)."""
     return storages["uploads"]
+
+
+def appends(store: Storage) -> bool:
+    """Whether `store` keeps files on a local file system (where a chunk is appended)."""
+    try:
+        store.path("probe")
+    except NotImplementedError:
+        return False
+    return True
+
+
+def part_name(name: str, offset: int) -> str:
+    """The object holding the chunk that starts at `offset` (object storage)."""
+    return f"{name}.parts/{offset:012d}"
+
+
+def save_part(name: str, offset: int, fh) -> None:
+    """Store a chunk as its own object; one left by a write whose commit failed is replaced."""
+    store = storage()
+    store.delete(part_name(name, offset))
+    store.save(part_name(name, offset), File(fh, name=part_name(name, offset)))
+
+
+def join(name: str, length: int) -> str:
+    """Join the parts of a complete upload into `name` (returned as stored). The parts stay
+    until `drop_parts`, after the commit: a failed commit leaves the upload resumable."""
+    store = storage()
+    with tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024) as spool:
+        while (offset := spool.tell()) < length:
+            with store.open(part_name(name, offset), "rb") as part:
+                if not spool.write(part.read()):
+                    raise FileNotFoundError(part_name(name, offset))  # an empty part: no chain
+        spool.truncate(length)
+        spool.seek(0)
+        store.delete(name)
+        return store.save(name, File(spool, name=name))
+
+
+def drop_parts(name: str) -> None:
+    store = storage()
+    if appends(store):
+        return
+    _, files = store.listdir(f"{name}.parts")
+    for file in files:
+        store.delete(f"{name}.parts/{file}")
+
+
+def discard(name: str) -> None:
+    """Delete an upload's file and, on object storage, its parts."""
+    drop_parts(name)
+    storage().delete(name)
 
 
 def is_image(head: bytes) -> bool:
