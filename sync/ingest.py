@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from server import codes, inputs
-from server.cargo import services
+from server.cargo import leases, services
 from server.cargo.models import Client, Colis, Lot
 
 from . import changes, enqueue
@@ -118,14 +118,16 @@ class Known:
 
     clients: dict = field(default_factory=dict)
     lots: dict = field(default_factory=dict)
+    numeros: leases.Numeros | None = None  # the device's leased numéros (a create's label)
 
     @classmethod
-    def for_items(cls, items: list) -> "Known":
+    def for_items(cls, items: list, device=None) -> "Known":
         datas = [i["data"] for i in items if isinstance(i, dict) and isinstance(i.get("data"), dict)]
         client_ids = {inputs.row_id(d.get("client")) for d in datas} - {None}
         lot_ids = {inputs.row_id(d.get("lot")) for d in datas} - {None}
         return cls(clients=Client.objects.in_bulk(client_ids),
-                   lots=Lot.objects.in_bulk(lot_ids))
+                   lots=Lot.objects.in_bulk(lot_ids),
+                   numeros=leases.Numeros(device, [d.get("numero_suivi") for d in datas]))
 
     def client(self, data: dict) -> Client | None:
         return self.clients.get(inputs.row_id(data.get("client")))
@@ -163,6 +165,8 @@ def _check_create(user, data: dict, known: Known | None = None) -> dict:
     lot = _resolve_lot(user, data, known)
     photo_id = _check_photo_id(data)
     clean = services.clean_colis(data, lot=lot, client=known.client(data))
+    if data.get("numero_suivi") not in (None, ""):  # numbered on the tablet, from its lease
+        (known.numeros or leases.Numeros(None, [])).check(data["numero_suivi"])
     return {"lot": clean["lot"], "photo_id": photo_id}
 
 
@@ -251,7 +255,7 @@ def ingest_batch(user, device, items: list) -> list[Result]:
     with transaction.atomic():
         seen = {str(o) for o in ColisTask.objects.filter(op_id__in=wellformed)
                 .values_list("op_id", flat=True)}
-        known = Known.for_items([item for item, _, errors in shaped if not errors])
+        known = Known.for_items([item for item, _, errors in shaped if not errors], device)
         new: dict[str, Result] = {}  # op_id → its accepted result, in this batch
         for item, op_id, errors in shaped:
             if errors:

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from server.cargo.api import LeaseView
+
 from . import api
 
 urlpatterns = [
@@ -10,5 +12,6 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/retry/", api.TaskRetry.as_view(), name="task-retry"),
     path("tasks/<uuid:task_id>/cancel/", api.TaskCancel.as_view(), name="task-cancel"),
     path("devices/report/", api.DeviceReportView.as_view(), name="device-report"),
+    path("leases/", LeaseView.as_view(), name="device-leases"),
     path("health/", api.HealthView.as_view(), name="health"),
 ]

@@ -48,7 +48,11 @@ def hash_token(token: str) -> str:
 
 class DeviceQuerySet(models.QuerySet):
     def revoke(self) -> int:
-        """Revoke every token of these devices not revoked yet; return how many."""
+        """Revoke every token of these devices not revoked yet, and void their leased numéros;
+        return how many."""
+        from server.cargo import leases  # cargo builds on accounts
+
+        leases.void(self)
         return self.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
@@ -110,6 +114,10 @@ class Device(models.Model):
         return not self.is_revoked and not self.is_expired
 
     def revoke(self) -> None:
+        """End this login's token; its unused leased numéros are voided with it."""
+        from server.cargo import leases  # cargo builds on accounts
+
+        leases.void([self])
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from . import services
-from .models import Client, Colis, Lot, Sequence, Tariff
+from .models import Client, Colis, Lot, NumeroLease, Sequence, Tariff
 
 
 @admin.register(Client)
@@ -223,3 +223,15 @@ class SequenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(NumeroLease)
+class NumeroLeaseAdmin(SequenceAdmin):
+    """Ranges of numéros leased to tablets (server/cargo/leases.py): taken during sync and
+    voided by revoking the device, never edited by hand (a changed range hands a number
+    out twice)."""
+
+    list_display = ("first_numero", "last_numero", "device", "created_at", "voided_at")
+    list_filter = ("year", "voided_at")
+    search_fields = ("first_numero", "last_numero", "device__name", "device__user__username")
+    list_select_related = ("device__user",)

@@ -1,12 +1,17 @@
-"""Reference data for the offline device: clients, open lots, tariffs."""
+"""Reference data for the offline device: clients, open lots, tariffs; its leased numéros."""
 
 from django.db.models import Q
 from rest_framework import generics, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from server import inputs
+from server.accounts.permissions import CanRegisterColis
 
-from .models import Client, Lot, Tariff
+from . import leases
+from .models import Client, Lot, NumeroLease, Tariff
 
 
 class ClientSerializer(serializers.ModelSerializer):
@@ -62,3 +67,43 @@ class TariffList(generics.ListAPIView):
     serializer_class = TariffSerializer
     pagination_class = None
     queryset = Tariff.objects.order_by("mode", "-valid_from")
+
+
+class LeaseSerializer(serializers.ModelSerializer):
+    unused = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = NumeroLease
+        fields = ["id", "year", "first", "last", "first_numero", "last_numero", "unused",
+                  "created_at"]
+
+
+class LeaseView(APIView):
+    """The numéros leased to this tablet (server/cargo/leases.py). GET lists its open leases;
+    POST {"left": n}, at the end of each sync cycle with the count it has left, also leases
+    a new block when that is low. Either answers {"leases": [...], "block": size}."""
+
+    permission_classes = [IsAuthenticated, CanRegisterColis]
+
+    def get(self, request):
+        return self._answer(_device(request))
+
+    def post(self, request):
+        device = _device(request)
+        left = request.data.get("left") if isinstance(request.data, dict) else None
+        if isinstance(left, bool) or not isinstance(left, int) or not 0 <= left < 2**31:
+            raise ValidationError({"left": ["Un entier positif ou nul est requis."]})
+        leases.refill(device, left)
+        return self._answer(device)
+
+    def _answer(self, device):
+        return Response({"leases": LeaseSerializer(leases.open_leases(device), many=True).data,
+                         "block": leases.block_size(device)})
+
+
+def _device(request):
+    """The tablet's login; leases are per device, so a session login has none."""
+    device = getattr(request, "device", None)
+    if device is None:
+        raise PermissionDenied("Réservé aux tablettes (jeton d'appareil).")
+    return device

@@ -171,3 +171,41 @@ class Sequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class NumeroLease(models.Model):
+    """A range of tracking numbers (`first`..`last` of the year `year`'s sequence) leased to
+    one device, which numbers its colis from it offline (server/cargo/leases.py).
+
+    The range comes from the same counter as the server's own numbers, so neither ever
+    reuses the other's. A voided lease (its device revoked) accepts no more of its numbers.
+    """
+
+    device = models.ForeignKey("accounts.Device", on_delete=models.PROTECT,
+                               related_name="numero_leases", verbose_name=_("appareil"))
+    year = models.CharField(_("année"), max_length=2)
+    first = models.PositiveBigIntegerField(_("premier"))
+    last = models.PositiveBigIntegerField(_("dernier"))
+    # The first and last numbers as written, whose text order is the sequence's (fixed width):
+    # a colis numbered from this lease has first_numero <= numero_suivi <= last_numero.
+    first_numero = models.CharField(_("premier numéro"), max_length=24)
+    last_numero = models.CharField(_("dernier numéro"), max_length=24)
+    created_at = models.DateTimeField(default=timezone.now)
+    voided_at = models.DateTimeField(_("annulé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("bail de numéros")
+        verbose_name_plural = _("baux de numéros")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["year", "first"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_numero} … {self.last_numero}"
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    @property
+    def is_active(self) -> bool:
+        return self.voided_at is None

@@ -59,10 +59,36 @@ def next_numeros_suivi(count: int, now=None) -> list[str]:
     """`count` consecutive tracking numbers, taken with one counter update."""
     if count < 1:
         return []
-    year = timezone.localdate(now).strftime("%y")
-    last = next_value(f"suivi:{year}", count)
-    return [f"{SUIVI_PREFIX}{year}-{seq:06d}-{luhn_digit(f'{year}{seq:06d}')}"
-            for seq in range(last - count + 1, last + 1)]
+    year = suivi_year(now)
+    last = next_value(suivi_key(year), count)
+    return [format_numero_suivi(year, seq) for seq in range(last - count + 1, last + 1)]
+
+
+def suivi_year(now=None) -> str:
+    """The two digits of the year whose sequence numbers colis now (the warehouses' clock)."""
+    return timezone.localdate(now).strftime("%y")
+
+
+def suivi_key(year: str) -> str:
+    """The counter of a year's tracking numbers (the server's and the devices' leases)."""
+    return f"suivi:{year}"
+
+
+def format_numero_suivi(year: str, seq: int) -> str:
+    """The tracking number `seq` of the year `year` ("26"), with its check digit."""
+    return f"{SUIVI_PREFIX}{year}-{seq:06d}-{luhn_digit(f'{year}{seq:06d}')}"
+
+
+def parse_numero_suivi(text) -> tuple[str, int] | None:
+    """(year, seq) of a well-formed tracking number as written by format_numero_suivi, else
+    None (a typo, another form, not a string)."""
+    if not isinstance(text, str) or len(text) > 24 or not text.isascii() \
+            or not is_valid_numero_suivi(text):
+        return None
+    year, seq, _check = text[len(SUIVI_PREFIX):].split("-")
+    if text != format_numero_suivi(year, int(seq)):  # lower case, spaces, extra zeros
+        return None
+    return year, int(seq)
 
 
 def is_valid_numero_suivi(text: str) -> bool:

@@ -187,14 +187,34 @@ def create_colis(user, data: dict, *, lot: Lot | None = None, photo_id=None,
     if not locked_lot.is_open:
         raise LotClosed()
     photo = photo or {"photo_status": Colis.Photo.AWAITING if photo_id else Colis.Photo.NONE}
-    return _new_colis(user, {**clean, "lot": locked_lot}, numbering.next_numero_suivi(), {},
-                      photo_id=photo_id, **photo)
+    numero = _given_numero(data) or numbering.next_numero_suivi()
+    return _new_colis(user, {**clean, "lot": locked_lot}, numero, {}, photo_id=photo_id, **photo)
+
+
+def _given_numero(data: dict, taken: set | None = None) -> str | None:
+    """The numéro a device leased and wrote on the label (data["numero_suivi"]), checked here
+    for its form and its single use (`taken`: the numbers a batch knows used); None when the
+    colis is to be numbered by the server. Which device may use it is checked when the item
+    arrives (server/cargo/leases.py). The unique column settles a race between two jobs."""
+    numero = data.get("numero_suivi")
+    if numero in (None, ""):
+        return None
+    if numbering.parse_numero_suivi(numero) is None:
+        raise InvalidData({"numero_suivi": ["numero_not_leased"]})
+    used = numero in taken if taken is not None else (
+        Colis.objects.filter(numero_suivi=numero).exists())
+    if used:
+        raise InvalidData({"numero_suivi": ["numero_used"]})
+    if taken is not None:
+        taken.add(numero)
+    return numero
 
 
 @transaction.atomic
 def create_colis_many(items: list[tuple]) -> list:
     """`create_colis` for many colis without a photo, in one transaction: each lot locked
-    once, one tariff read per mode, the numbers taken with one counter update, one INSERT.
+    once, one tariff read per mode, the numbers taken with one counter update (those not
+    leased to the device already), one INSERT.
 
     `items` are (user, data, lot) triples; returns, in their order, the new Colis or the
     DomainError that refuses it (the others are created all the same).
@@ -205,16 +225,20 @@ def create_colis_many(items: list[tuple]) -> list:
     clients = Client.objects.in_bulk({inputs.row_id(data.get("client")) for _, data, _ in items}
                                      - {None})
     out: list = []
+    given = [d.get("numero_suivi") for _, d, _ in items if d.get("numero_suivi") not in (None, "")]
+    taken = set(Colis.objects.filter(numero_suivi__in=[n for n in given if isinstance(n, str)])
+                .values_list("numero_suivi", flat=True))  # and, below, those of this batch
     for user, data, lot in items:
         try:
-            out.append((user, clean_colis(data, lot=lots[lot.pk],
-                                          client=clients.get(inputs.row_id(data.get("client"))))))
+            clean = clean_colis(data, lot=lots[lot.pk],
+                                client=clients.get(inputs.row_id(data.get("client"))))
+            out.append((user, clean, _given_numero(data, taken)))
         except DomainError as exc:
             out.append(exc)
     valid = [row for row in out if not isinstance(row, DomainError)]
-    numbers, tariffs = iter(numbering.next_numeros_suivi(len(valid))), {}
-    made = [_new_colis(user, clean, next(numbers), tariffs, save=False,
-                       photo_status=Colis.Photo.NONE) for user, clean in valid]
+    numbers, tariffs = iter(numbering.next_numeros_suivi(sum(1 for *_, n in valid if not n))), {}
+    made = [_new_colis(user, clean, numero or next(numbers), tariffs, save=False,
+                       photo_status=Colis.Photo.NONE) for user, clean, numero in valid]
     created = iter(Colis.objects.bulk_create(made))
     return [row if isinstance(row, DomainError) else next(created) for row in out]
 

@@ -14,6 +14,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from server.accounts.models import Device, User
+from server.cargo import leases
 from server.cargo.models import Colis, Lot
 from sync.models import ACTIVE, FAILED_STATES, RUNNING, ColisTask, Status
 
@@ -109,6 +110,9 @@ def sync_rows(now: datetime | None = None) -> list[SyncRow]:
     now = now or timezone.now()
     devices = Device.objects.select_related("user").order_by("user__username", "-created_at")
     rows = {(d.user_id, d.pk): SyncRow(d.user, d) for d in devices}
+    unused = leases.unused_by_device(pk for _, pk in rows)  # leased numéros not used yet
+    for row in rows.values():
+        row.device.numeros_unused = unused.get(row.device.pk, 0)
     stats = (ColisTask.objects.filter(status__in=ACTIVE | FAILED_STATES)
              .values("initiated_by", "device").annotate(
                  pending=Count("pk", filter=Q(status=Status.PENDING)),
