@@ -11,6 +11,7 @@ from django_rq.models import Dashboard
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rq.exceptions import NoSuchJobError
 
+from server import metrics
 from server.accounts.api import DeviceLoginView, DeviceLogoutView
 from server.cargo import api as cargo_api
 from server.photos import PhotoView
@@ -63,5 +64,6 @@ urlpatterns = [
     # Photos are private (server/photos.py); nothing under MEDIA_ROOT is served as such.
     path("photos/<int:colis_id>/image", PhotoView.as_view(kind="image"), name="photo-image"),
     path("photos/<int:colis_id>/thumb", PhotoView.as_view(kind="thumb"), name="photo-thumb"),
+    path("metrics", metrics.metrics, name="metrics"),  # Prometheus, METRICS_TOKEN only
     path("", include("server.web.urls")),
 ]

@@ -10,7 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from server import codes, inputs
+from server import codes, inputs, metrics
 from server.accounts.permissions import CanRegisterColis
 from server.cargo import services
 from server.parsers import JSONParser, TooDeep
@@ -42,6 +42,7 @@ class SyncBatchView(APIView):
     @extend_schema(request=shapes.BatchSerializer,
                    responses={200: shapes.BatchResultSerializer, 400: shapes.DetailSerializer,
                               413: shapes.DetailSerializer})
+    @metrics.timed  # its latency, for /metrics
     def post(self, request):
         if _content_length(request) > settings.SYNC_MAX_BODY:
             return _too_large(f"Corps de requête trop grand (max {settings.SYNC_MAX_BODY} octets).")

@@ -123,6 +123,8 @@ TABLE: dict[str, Entry] = {
     "task-cancel": entry(OWN_TASK_ACTION_API, get=(405,), post=True),
     "device-report": entry(REGISTRAR_API, get=(405,), post=True),
     "health": entry(PUBLIC),
+    # Prometheus: no METRICS_TOKEN set here, so no such page; a Bearer token only (test_metrics).
+    "metrics": entry(everyone(404)),
     "tus-create": entry(UPLOAD, get=(405,), post=True),
     "tus-upload": entry(UPLOAD, get=(405,)),
     "schema": entry(PUBLIC_API), "swagger-ui": entry(PUBLIC_API),
