@@ -16,6 +16,11 @@ tablet's save time (`saved_at`), else the server's receipt (`created_at`).
 - photo failures: colis made by create tasks whose photo failed ÷ those with a photo.
 - sync server errors: POST /api/v1/sync/ answered 5xx ÷ all of them (by day only: the
   counters know no agent).
+
+`results()` computes them live (an agent's own, on « Mes tâches »). At a million colis
+the page's 30 days took seconds that way, so `page_results()` reads them from ResultDay
+rows (one per day, one per agent-day, each exact) and ResultPeriod (the percentiles over
+the 30 days, merged from the days' histograms), kept up to date by `refresh_due`.
 """
 
 import math
@@ -122,8 +127,7 @@ class Figures:
 
     def add(self, other: "Figures") -> None:
         """Sum the additive counts of `other` into this row (not its percentiles)."""
-        for name in ("saves", "colis", "active_s", "took_sum", "took_n", "backend_sum",
-                     "backend_n", "photos", "photos_failed", "requests", "server_errors"):
+        for name in ADDITIVE:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -149,6 +153,7 @@ def results(now: datetime | None = None, agent: User | None = None,
             days: int = DAYS) -> Results:
     """The figures of the last `days` days: in all, by day (every day, idle ones too), and
     by agent (those who saved anything); `agent` limits everything to one agent's tasks."""
+    now = now or timezone.now()
     start, end = period(now, days)
     cells: dict[tuple, Figures] = defaultdict(Figures)  # (day, agent id) → additive counts
     _productivity(cells, start, end, agent)
@@ -169,8 +174,7 @@ def results(now: datetime | None = None, agent: User | None = None,
         row = total if day is None and agent_id is None else (
             by_day[day] if agent_id is None else by_agent[agent_id])
         row.save_p50, row.save_p95, row.took_p95, row.backend_p95 = values
-    first = timezone.localdate(start)
-    calendar = [first + timedelta(days=i) for i in range(days)]
+    calendar = _calendar(now, days)
     users = User.objects.in_bulk(list(by_agent))
     return Results(start, end, total, [(d, by_day.get(d) or Figures()) for d in calendar],
                    sorted(((users[a], f) for a, f in by_agent.items()),
