@@ -40,6 +40,8 @@ FIELD = {  # item and field errors
     "too_large": _("Élément trop volumineux pour le serveur."),
     "lot_busy": _("Des tâches de ce lot sont encore en cours ou en attente."),
     "superseded_by_self": _("Une tâche ne peut pas se remplacer elle-même."),
+    "numero_not_leased": _("Ce numéro de suivi n'est pas réservé à cette tablette."),
+    "numero_used": _("Ce numéro de suivi est déjà utilisé par un autre colis."),
 }
 TASK = {  # a task's error_code
     "invalid": _("Données invalides : corrigez les champs signalés."),

@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET
 from django.views.i18n import JavaScriptCatalog
 
 PWA_DIR = Path(settings.BASE_DIR) / "pwa"
-ASSET_DIRS = ("js", "css", "icons")
+ASSET_DIRS = ("js", "css", "icons", "vendor")  # vendor: third-party ES modules, as npm built them
 CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".png": "image/png",
     ".svg": "image/svg+xml",
@@ -92,7 +93,7 @@ def service_worker(request):
 
 @require_GET
 def asset(request, path: str):
-    """A file under pwa/js, pwa/css or pwa/icons; nothing else, no escaping pwa/."""
+    """A file under pwa/js, pwa/css, pwa/icons or pwa/vendor; nothing else, no escaping pwa/."""
     top = path.split("/", 1)[0]
     if top not in ASSET_DIRS or any(part.startswith(".") for part in path.split("/")):
         raise Http404

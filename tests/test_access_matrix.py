@@ -100,6 +100,9 @@ TABLE: dict[str, Entry] = {
     "admin:cargo_sequence_add": entry({**ADMIN_SITE, "admin": 403}, post=True),  # read-only
     "admin:cargo_sequence_change": entry({**ADMIN_SITE, "admin": (200, 403)}, post=True),
     "admin:cargo_sequence_delete": entry({**ADMIN_SITE, "admin": 403}, post=True),
+    "admin:cargo_numerolease_add": entry({**ADMIN_SITE, "admin": 403}, post=True),  # read-only
+    "admin:cargo_numerolease_change": entry({**ADMIN_SITE, "admin": (302, 403)}, post=True),
+    "admin:cargo_numerolease_delete": entry({**ADMIN_SITE, "admin": 403}, post=True),
     "admin/(?P<url>.*)$": entry(ADMIN_SITE, get=(404,)),
     "admin/<model>/<path:object_id>/": entry(ADMIN_SITE, get=(302,)),
     # The RQ pages: staff admins only (POST-only actions redirect a GET).
@@ -122,6 +125,8 @@ TABLE: dict[str, Entry] = {
     "task-retry": entry(OWN_TASK_ACTION_API, get=(405,), post=True),
     "task-cancel": entry(OWN_TASK_ACTION_API, get=(405,), post=True),
     "device-report": entry(REGISTRAR_API, get=(405,), post=True),
+    "device-leases": entry(rule(anonymous=401, agent_a=403, agent_b=403, supervisor=403,
+                                admin=403), post=True),  # a tablet's: a session has no device
     "health": entry(PUBLIC),
     # Prometheus: no METRICS_TOKEN set here, so no such page; a Bearer token only (test_metrics).
     "metrics": entry(everyone(404)),

@@ -41,6 +41,11 @@ CASES = [  # (item, the actions it offers)
     ({"op": "open_lot", "state": "failed_final", "task": {"error_code": "invalid"}},
      ["retry", "cancel"]),
     ({"op": "create", "state": "pending", "task": {}}, ["edit", "cancel"]),
+    # Numbered (a leased numéro, or the server's): its label can be printed.
+    ({"op": "create", "state": "queued", "data": {"numero_suivi": "CS26-000101-3"}},
+     ["print", "edit", "discard"]),
+    ({"op": "create", "state": "completed", "task": {"colis": {"numero_suivi": "CS26-000007-6"}}},
+     ["print", "edit", "photo"]),
 ]
 
 

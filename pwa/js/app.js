@@ -9,9 +9,11 @@ import * as journal from './journal.js';
 import * as outbox from './outbox.js';
 import * as sync from './sync.js';
 import { renderCancel, renderMove } from './views/choices.js';
+import * as leases from './leases.js';
 import { renderConflict } from './views/conflict.js';
 import { h, mount } from './views/dom.js';
 import { clientLabel, renderForm } from './views/form.js';
+import { autoPrint, labelFields, printLabel, renderLabelSettings, renderSaved } from './views/label.js';
 import { EDITABLE, typeLabel } from './views/labels.js';
 import { renderLogin } from './views/login.js';
 import { renderLots } from './views/lots.js';
@@ -168,9 +170,18 @@ async function saveNew(values, photo, client) {
   metrics.saves.push({ ms, photoBytes: photo?.blob?.size || 0, originalBytes: photo?.originalBytes || 0,
     compressMs: photo?.ms || 0 });
   localStorage.setItem('colis.lastLot', lotKey);
+  showSaved(item);
   afterWrite();
   return fmt(gettext('Colis enregistré sur la tablette : %(client)s, %(poids)s kg.'),
     { client: clientLabel(client).split(' — ')[0], poids: values.poids });
+}
+
+/** The saved colis' numéro in large type beside the save button, and its label. */
+function showSaved(item) {
+  const fields = labelFields(item, state.clients);
+  $('saved-numero')?.remove();
+  document.querySelector('#colis-form .sticky-actions')?.append(renderSaved(fields, () => printLabel(fields)));
+  if (fields.numero && autoPrint()) printLabel(fields);
 }
 
 function changesOf(item, values) {
@@ -233,6 +244,7 @@ function showQueue(main) {
 
 // What each action of the queue does (which ones an item offers: outbox.actionsFor).
 const ITEM_ACTIONS = {
+  print: (item) => printLabel(labelFields(item, state.clients)),
   edit: (item) => overlay((m) => showForm(m, { item, mode: 'edit' })),
   photo: (item) => {
     overlay((m) => showForm(m, { item, mode: 'edit' }));
@@ -352,6 +364,8 @@ async function showSettings(main) {
       } catch (error) { toast(importer.refusalText(error)); }
       afterWrite();
     } });
+  const numeros = await leases.summary();
+  main.querySelector('.settings')?.append(...renderLabelSettings(numeros));
 }
 
 async function measureStorage() {
@@ -393,6 +407,7 @@ async function showLogin() {
     onLogin: async (username, password, deviceName) => {
       try {
         state.auth = await api.login(username, password, deviceName);
+        await leases.forget();  // a new device: the last one's leases are void
       } catch (error) {
         if (error instanceof api.NetworkError) return gettext('Pas de réseau : la connexion demande le réseau une fois.');
         if (error.status === 401 || error.status === 400) return gettext('Identifiants invalides.');

@@ -60,6 +60,8 @@ export function fieldError(entry) {
     too_large: gettext('Élément trop volumineux pour le serveur.'),
     lot_busy: gettext('Des tâches de ce lot sont encore en cours ou en attente.'),
     superseded_by_self: gettext('Une tâche ne peut pas se remplacer elle-même.'),
+    numero_not_leased: gettext("Ce numéro de suivi n'est pas réservé à cette tablette."),
+    numero_used: gettext('Ce numéro de suivi est déjà utilisé par un autre colis.'),
   }[code];
   if (text) return fmt(text, params);
   return code === 'text' ? String(params.text || '') : code;

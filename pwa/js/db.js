@@ -16,6 +16,10 @@ const MIGRATIONS = [
     db.createObjectStore('lots', { keyPath: 'id' });
     db.createObjectStore('tariffs', { keyPath: 'id' });
   },
+  (db) => {
+    // Numéros de suivi leased to this tablet: { id, year, first, last, next } (leases.js).
+    db.createObjectStore('leases', { keyPath: 'id' });
+  },
 ];
 
 let dbPromise = null;

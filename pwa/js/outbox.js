@@ -4,6 +4,7 @@
 
 import { codeOf } from './codes.js';
 import * as db from './db.js';
+import * as leases from './leases.js';
 
 export const KEEP_DONE_MS = 24 * 3600 * 1000;
 export const IN_FLIGHT = ['pending', 'processing', 'image_uploading', 'price_calculating',
@@ -16,7 +17,7 @@ export const TERMINAL = ['completed', 'cancelled'];
  * status, taken from its answers. `cancelling` waits for the server to end the task.
  */
 export const STATES = {
-  queued: { bucket: 'device', actions: ['edit', 'discard'] },
+  queued: { bucket: 'device', actions: ['print', 'edit', 'discard'] },
   invalid: { bucket: 'failed', actions: ['correct', 'discard'] },
   conflict: { bucket: 'failed', actions: ['resolve', 'discard'] },
   cancelling: { bucket: 'cancelled', actions: [] },
@@ -28,7 +29,7 @@ export const STATES = {
   failed_retry: { bucket: 'processing', actions: ['cancel'] },
   failed: { bucket: 'failed', actions: ['retry', 'correct', 'cancel'] },
   failed_final: { bucket: 'failed', actions: ['retry', 'correct', 'cancel'] },
-  completed: { bucket: 'completed', actions: ['edit', 'photo'] },
+  completed: { bucket: 'completed', actions: ['print', 'edit', 'photo'] },
   cancelled: { bucket: 'cancelled', actions: [] },
 };
 
@@ -64,6 +65,7 @@ export function actionsFor(item) {
   const lotClosed = code === 'lot_closed' || [].concat(item.errors?.lot || []).map(codeOf).includes('lot_closed');
   if (lotClosed && item.op === 'create') actions = ['move', ...actions.filter((a) => a !== 'retry')];
   return actions.filter((a) => (a !== 'edit' && a !== 'photo') || (item.op === 'create' && !item.dismissed))
+    .filter((a) => a !== 'print' || (item.op === 'create' && (item.data?.numero_suivi || item.task?.colis?.numero_suivi)))
     .filter((a) => a !== 'cancel' || item.task)
     .filter((a) => a !== 'correct' || item.op !== 'open_lot');
 }
@@ -83,12 +85,12 @@ function newItem(op, data, extra = {}) {
     created_at: now, updated_at: now, done_at: null, photo_id: null, ...extra };
 }
 
-/** Queue a new colis (and its compressed photo) in one transaction; returns the item. */
+/** Queue a new colis (and its compressed photo), numbered, in one transaction; returns the item. */
 export async function addColis(data, { photo = null, labels = {} } = {}) {
   const item = newItem('create', data, { labels });
   const photoRow = photo ? attachPhoto(item, photo) : null;
-  await db.saveItem(item, photoRow);
-  return item;
+  // Numbered in the same transaction, from this tablet's leased numéros (leases.js).
+  return leases.saveNumbered(item, photoRow);
 }
 
 /** Remember how long the save took on the tablet (sent with the item, for the metrics). */

@@ -6,6 +6,7 @@ import * as api from './api.js';
 import { codeOf } from './codes.js';
 import { deleteMany, kvGet, kvSet, putMany } from './db.js';
 import * as journal from './journal.js';
+import * as leases from './leases.js';
 import * as outbox from './outbox.js';
 import * as tus from './tus.js';
 
@@ -229,6 +230,8 @@ async function cycle() {
   await outbox.purge();
   await refreshReference().catch((error) => journal.note('reference', error));
   await reportOutbox();
+  // Numéros for the labels of the coming saves, offline too (leases.js).
+  await leases.refill().catch((error) => journal.note('leases', error));
   return { ok: true, at: now, ...report };
 }
 

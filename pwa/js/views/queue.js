@@ -66,6 +66,7 @@ function errorList(errors) {
 }
 
 const ACTION_LABELS = {
+  print: () => gettext("Imprimer l'étiquette"),
   edit: () => gettext('Modifier'),
   photo: () => gettext('Ajouter / remplacer la photo'),
   correct: (item) => (item.state === 'invalid' ? gettext('Corriger') : gettext('Corriger et réessayer')),
@@ -100,6 +101,8 @@ function row(item, ctx) {
   if (colis?.numero_suivi) {
     detail.push(h('p', { class: 'numero' }, h('strong', { class: 'numero-suivi' }, colis.numero_suivi),
       colis.prix_calcule ? ` · ${number(colis.prix_calcule, 0)} ${colis.devise}` : ''));
+  } else if (item.op === 'create' && item.data?.numero_suivi) {  // leased: on its label already
+    detail.push(h('p', { class: 'numero' }, h('strong', { class: 'numero-leased' }, item.data.numero_suivi)));
   }
   if (item.state === 'cancelling') detail.push(h('p', { class: 'muted' }, gettext('Annulation envoyée au serveur à la prochaine synchronisation.')));
   if (b === 'failed') detail.push(h('p', { class: 'error' }, taskError(task) || gettext('Données à corriger')));
