@@ -205,7 +205,8 @@ def _refused(exc: actions.NotAllowed) -> Response:
 
 
 class HealthView(APIView):
-    """Database, Redis, queues, workers, oldest pending task, sweeper's last run."""
+    """The node that answered (NODE_NAME), database, Redis, queues, workers, oldest pending
+    task, the sweeper's last run."""
 
     permission_classes = []
     authentication_classes = []

@@ -1,7 +1,10 @@
-"""The state of the pipeline, for /api/v1/health/ and the supervisors' page. No secrets."""
+"""The state of the pipeline, for /api/v1/health/ and the supervisors' page. No secrets.
+
+It names the node that answered (NODE_NAME), as the sweeper's last run names its own."""
 
 import json
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from redis.exceptions import RedisError
@@ -13,22 +16,22 @@ from .models import ColisTask, Status
 SWEEPER_KEY = "colis:sweeper:last"
 
 
-def _redis():
+def redis():
     return queue("colis").connection
 
 
 def record_sweep(summary: dict) -> None:
-    """The sweeper's last run, kept in Redis for the health report."""
+    """The sweeper's last run (and its node), kept in Redis for the health report."""
     try:
-        _redis().set(SWEEPER_KEY, json.dumps({**summary, "at": timezone.now().isoformat()}),
-                     ex=86400)
+        redis().set(SWEEPER_KEY, json.dumps({**summary, "at": timezone.now().isoformat(),
+                                             "node": settings.NODE_NAME}), ex=86400)
     except RedisError:
         pass
 
 
 def report() -> dict:
     now = timezone.now()
-    out: dict = {"database": "ok", "redis": "ok", "queues": {}, "workers": 0,
+    out: dict = {"node": settings.NODE_NAME, "database": "ok", "redis": "ok", "queues": {}, "workers": 0,
                  "failed_jobs": {}, "sweeper": None}
     try:
         with connection.cursor() as cursor:
@@ -40,7 +43,7 @@ def report() -> dict:
     except Exception:  # noqa: BLE001 - reported, not raised
         out["database"] = "error"
     try:
-        conn = _redis()
+        conn = redis()
         conn.ping()
         for name in ("colis", "notifications"):
             rq_queue = queue(name)

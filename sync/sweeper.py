@@ -6,18 +6,27 @@
 - expired temporary uploads are deleted; photos whose upload is complete but which wait
   still (or whose run died) are attached again, and failed once PHOTO_MAX_ATTEMPTS claims
   got nowhere (sync/photos.py);
-- an alert line is logged when failures or the oldest pending task pass a threshold.
+- an alert is logged when failures or the oldest pending task pass a threshold, and sent
+  to ADMINS by mail and to ALERT_WEBHOOK_URL (signed as client notices are), at most once
+  every ALERT_EVERY seconds per kind of alert, however many sweepers and nodes see it.
+
+One sweeper at a time: `Lease` is a Redis lock (SET NX with an expiry) that the sweeper
+holding it renews every pass; another sweeper waits, and says so, until it expires.
 """
 
 import logging
+import os
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.mail import mail_admins
 from django.db import transaction
 from django.utils import timezone
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from rq.job import Job, JobStatus
 
+from server.notifications.channels import post_signed
 from server.notifications.sweep import forgotten
 
 from . import enqueue, health, states
@@ -92,16 +101,87 @@ def requeue_notifications(now, grace: int) -> int:
     return len(colis_ids)
 
 
-def alerts(now) -> list[str]:
-    lines = []
+ALERT_KEY = "colis:alert:{}"
+ALERT_LINES = {
+    "failed_final": "{count} tâches en échec définitif",
+    "pending_age": "la plus ancienne tâche en attente a {seconds} s",
+}
+
+
+def alerts(now) -> dict[str, dict]:
+    """The thresholds passed: {kind: parameters}."""
+    found = {}
     failed = ColisTask.objects.filter(status=Status.FAILED_FINAL).count()
     if failed >= settings.ALERT_FAILED_FINAL:
-        lines.append(f"{failed} tâches en échec définitif")
+        found["failed_final"] = {"count": failed}
     oldest = (ColisTask.objects.filter(status=Status.PENDING).order_by("created_at")
               .values_list("created_at", flat=True).first())
     if oldest and (now - oldest).total_seconds() >= settings.ALERT_PENDING_AGE:
-        lines.append(f"la plus ancienne tâche en attente a {int((now - oldest).total_seconds())} s")
+        found["pending_age"] = {"seconds": int((now - oldest).total_seconds())}
+    return found
+
+
+def send_alert(kind: str, params: dict, line: str) -> bool:
+    """Mail the admins and post to the webhook, unless this kind went out less than
+    ALERT_EVERY seconds ago (from any sweeper); whether it went out now."""
+    try:
+        if not health.redis().set(ALERT_KEY.format(kind), line, nx=True, ex=settings.ALERT_EVERY):
+            return False
+    except RedisError:  # no shared memory of what was sent: the log line alone, no flood
+        log.warning("alert %s not sent: Redis unreachable", kind)
+        return False
+    try:
+        mail_admins(f"Colis sync: {line}", f"{line}\n\n{settings.NODE_NAME}, {timezone.now():%c}")
+    except Exception:  # noqa: BLE001 - an alert must not stop the sweeper
+        log.exception("alert %s: mail to ADMINS failed", kind)
+    if settings.ALERT_WEBHOOK_URL:
+        try:
+            post_signed(settings.ALERT_WEBHOOK_URL, {
+                "event": "alert", "kind": kind, "params": params, "message": line,
+                "node": settings.NODE_NAME, "at": timezone.now().isoformat()})
+        except Exception:  # noqa: BLE001
+            log.exception("alert %s: webhook failed", kind)
+    return True
+
+
+def raise_alerts(now) -> list[str]:
+    lines = []
+    for kind, params in alerts(now).items():
+        line = ALERT_LINES[kind].format(**params)
+        log.warning("ALERT %s", line)
+        send_alert(kind, params, line)
+        lines.append(line)
     return lines
+
+
+class Lease:
+    """The one-sweeper lock: a Redis key set if absent (SET NX), expiring after `ttl`
+    seconds unless its holder renews it; its value names the holder."""
+
+    KEY = "colis:sweeper:lock"
+
+    def __init__(self, ttl: int):
+        self.token = f"{settings.NODE_NAME}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lock = health.redis().lock(self.KEY, timeout=ttl, blocking=False,
+                                        thread_local=False)
+
+    def hold(self) -> bool:
+        """Take the lock or renew it; False while another sweeper holds it."""
+        try:
+            self.lock.reacquire()
+            return True
+        except LockError:  # not ours (never was, or it expired): take it if free
+            return self.lock.acquire(token=self.token)
+
+    def holder(self) -> str:
+        value = health.redis().get(self.KEY)
+        return value.decode() if value else "?"
+
+    def release(self) -> None:
+        try:
+            self.lock.release()
+        except (LockError, RedisError):
+            pass
 
 
 def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
@@ -119,8 +199,6 @@ def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
     summary.update(sweep_uploads(now))
     summary["notifications_requeued"] = requeue_notifications(
         now, settings.PENDING_GRACE if grace is None else grace)
-    summary["alerts"] = alerts(now)
-    for line in summary["alerts"]:
-        log.warning("ALERT %s", line)
+    summary["alerts"] = raise_alerts(now)
     health.record_sweep(summary)
     return summary

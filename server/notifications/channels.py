@@ -43,9 +43,14 @@ def send_email(colis, event: str, payload: dict) -> None:
 
 
 def send_webhook(colis, event: str, payload: dict) -> None:
+    post_signed(settings.NOTIFY_WEBHOOK_URL, payload)
+
+
+def post_signed(url: str, payload: dict) -> None:
+    """POST `payload` as JSON, signed by HMAC-SHA256 with NOTIFY_WEBHOOK_SECRET."""
     body = json.dumps(payload, ensure_ascii=False).encode()
     signature = hmac.new(settings.NOTIFY_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(settings.NOTIFY_WEBHOOK_URL, data=body, method="POST",
+    request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json",
                                               "X-Colis-Signature": f"sha256={signature}"})
     with urllib.request.urlopen(request, timeout=settings.NOTIFY_WEBHOOK_TIMEOUT) as response:
