@@ -61,6 +61,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", swagger_ui, name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The user guides (docs/guide-*.md) and their screenshots: open to all, as the app's login.
+    path("aide/", include("server.web.guide_urls")),
     # Photos are private (server/photos.py); nothing under MEDIA_ROOT is served as such.
     path("photos/<int:colis_id>/image", PhotoView.as_view(kind="image"), name="photo-image"),
     path("photos/<int:colis_id>/thumb", PhotoView.as_view(kind="thumb"), name="photo-thumb"),

@@ -156,6 +156,9 @@ TABLE: dict[str, Entry] = {
     "web:search": entry(SUPERVISOR_PAGE), "web:import": entry(SUPERVISOR_PAGE, post=True),
     "web:results": entry(SUPERVISOR_PAGE), "web:results-csv": entry(SUPERVISOR_PAGE),
     "web:results-xlsx": entry(SUPERVISOR_PAGE),
+    # The user guides and their screenshots: open, as the app's login screen.
+    "guides:agents": entry(PUBLIC), "guides:superviseurs": entry(PUBLIC),
+    "guides:screenshot": entry(PUBLIC),
 }
 
 
@@ -271,7 +274,7 @@ def world(redis_clean, alice, bob, charlie, colis_data, settings, tmp_path):
         "app_label": "cargo", "url": "nowhere/", "path": "js/app.js", "token": "x",
         "queue_index": 0, "scheduler_index": 0, "connection_index": 0, "job_id": job.id,
         "result_id": "noresult", "key": worker.key, "scheduler_name": "nosched",
-        "cron_job_name": "nojob"}
+        "cron_job_name": "nojob", "name": "web-label.png"}
     return {"users": {"agent_a": alice, "agent_b": bob, "supervisor": charlie, "admin": admin},
             "tokens": {"revoked": revoked_token, "expired": expired_token}, "values": values}
 

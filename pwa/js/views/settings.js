@@ -37,7 +37,8 @@ export function renderSettings(root, { lang, storage, auth, onLanguage, onPersis
       h('a', { href: '/lots/', id: 'link-lots' }, gettext('Lots et étiquettes')),
       ['supervisor', 'admin'].includes(auth?.user?.role)
         ? [' · ', h('a', { href: '/supervision/', id: 'link-supervision' }, gettext('Synchronisation'))]
-        : null),
+        : null,
+      ' · ', h('a', { href: `/aide/agents/?lang=${encodeURIComponent(lang)}`, id: 'link-guide' }, gettext("Aide : guide de l'agent"))),
     importBlock(onImport),
     h('h2', {}, gettext('Tablette')),
     h('p', {}, fmt(gettext('Connecté : %(user)s sur « %(device)s »'), { user: auth?.user?.username || '—', device: auth?.device_name || '—' })),
