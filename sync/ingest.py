@@ -118,16 +118,17 @@ class Known:
 
     clients: dict = field(default_factory=dict)
     lots: dict = field(default_factory=dict)
-    numeros: leases.Numeros | None = None  # the device's leased numéros (a create's label)
+    numeros: leases.Numeros | None = None  # the agent's leased numéros (a create's label)
+    saved_at: object = None  # the save time on the tablet of the item being checked
 
     @classmethod
-    def for_items(cls, items: list, device=None) -> "Known":
+    def for_items(cls, items: list, user=None) -> "Known":
         datas = [i["data"] for i in items if isinstance(i, dict) and isinstance(i.get("data"), dict)]
         client_ids = {inputs.row_id(d.get("client")) for d in datas} - {None}
         lot_ids = {inputs.row_id(d.get("lot")) for d in datas} - {None}
         return cls(clients=Client.objects.in_bulk(client_ids),
                    lots=Lot.objects.in_bulk(lot_ids),
-                   numeros=leases.Numeros(device, [d.get("numero_suivi") for d in datas]))
+                   numeros=leases.Numeros(user, [d.get("numero_suivi") for d in datas]))
 
     def client(self, data: dict) -> Client | None:
         return self.clients.get(inputs.row_id(data.get("client")))
@@ -166,7 +167,7 @@ def _check_create(user, data: dict, known: Known | None = None) -> dict:
     photo_id = _check_photo_id(data)
     clean = services.clean_colis(data, lot=lot, client=known.client(data))
     if data.get("numero_suivi") not in (None, ""):  # numbered on the tablet, from its lease
-        (known.numeros or leases.Numeros(None, [])).check(data["numero_suivi"])
+        (known.numeros or leases.Numeros(None, [])).check(data["numero_suivi"], known.saved_at)
     return {"lot": clean["lot"], "photo_id": photo_id}
 
 
@@ -229,6 +230,7 @@ def _new_task(user, device, op_id: str, item: dict, digest: str, known: Known) -
     """A task for a valid item, not saved yet (see _insert); or the item's field errors."""
     op, data = item["op"], item["data"]
     check = _check_create if op == "create" else _check_update
+    known.saved_at = _saved_at(item)
     try:
         checked = check(user, data, known)
     except services.InvalidData as exc:
@@ -255,7 +257,7 @@ def ingest_batch(user, device, items: list) -> list[Result]:
     with transaction.atomic():
         seen = {str(o) for o in ColisTask.objects.filter(op_id__in=wellformed)
                 .values_list("op_id", flat=True)}
-        known = Known.for_items([item for item, _, errors in shaped if not errors], device)
+        known = Known.for_items([item for item, _, errors in shaped if not errors], user)
         new: dict[str, Result] = {}  # op_id → its accepted result, in this batch
         for item, op_id, errors in shaped:
             if errors:

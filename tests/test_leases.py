@@ -171,6 +171,20 @@ def test_it_refuses_a_numero_not_leased_to_the_device(alice_api, bob, colis_data
     assert ColisTask.objects.count() == 0
 
 
+def test_it_accepts_a_numero_taken_before_the_logout_from_the_next_login(alice, alice_api,
+                                                                       colis_data, redis_clean):
+    lease = leases.lease(alice_api.device, 10)
+    before = (timezone.now() - timedelta(minutes=5)).isoformat()
+    alice_api.device.revoke()  # logged out: the queue stays on the tablet
+    again = device_client(alice, "tablette")  # the same agent logs in again: a new device
+    after = (timezone.now() + timedelta(seconds=1)).isoformat()
+    taken, late = numeros(lease)[:2]
+    answers = send(again, {**item(**colis_data, numero_suivi=taken), "saved_at": before},
+                   {**item(**colis_data, numero_suivi=late), "saved_at": after})
+    assert [a["result"] for a in answers] == ["accepted", "invalid"]
+    assert codes(answers[1]["error_codes"]) == {"numero_suivi": ["numero_not_leased"]}
+
+
 def test_it_still_numbers_a_colis_sent_without_a_numero(alice_api, colis_data, tariffs,
                                                         inline, redis_clean):
     leases.lease(alice_api.device, 100)

@@ -3,9 +3,9 @@
 A lease is a range of one year's tracking-number sequence, taken from the same counter as
 the server's own numbers (numbering.next_value, under its row lock): no number is ever
 given twice, to two devices or to a device and the server. The tablet takes its numbers
-from its leases in its own storage; the server accepts a number only from the sending
-device's own active lease, and only once (`Numeros.check`). Revoking a device voids its
-leases (`void`): their unused numbers are accepted no more.
+from its leases in its own storage; the server accepts a number only from the agent's own
+lease, active when the tablet took it, and only once (`Numeros.check`). Revoking a device
+voids its leases (`void`): their numbers not taken by then are accepted no more.
 
 Block size follows the device's use: twice its busiest day of the last 30 days, at least
 FLOOR, so a tablet never runs out in a normal day offline. The tablet says how many it has
@@ -112,21 +112,31 @@ def void(devices) -> int:
 
 
 class Numeros:
-    """Checks the numbers a batch of one device carries: each from that device's own active
-    lease, and used once (no colis has it, no live task of the device carries it, not twice
-    in the batch). Reads the device's leases and the numbers' uses once per batch."""
+    """Checks the numbers a batch carries: each from a lease of the agent's own devices, and
+    used once (no colis has it, no live task of the agent carries it, not twice in the batch).
+    Reads the leases and the numbers' uses once per batch.
 
-    def __init__(self, device, numeros):
-        self.device = device
+    A lease must be active, or have been voided after the item was saved on the tablet: a
+    number taken before a revoke (a logout, a password change) is on a label already, and
+    its colis, still on the tablet, goes out after the next login, from a new device, or
+    from another tablet that imported the queue. A number saved after the void is refused.
+    """
+
+    def __init__(self, user, numeros):
         wanted = [n for n in numeros if isinstance(n, str) and n]
-        self.leases = list(active(device)) if device is not None and wanted else []
-        self.used = _used(device, wanted) if self.leases else set()
+        self.user = user
+        self.leases = list(NumeroLease.objects.filter(device__user=user)) \
+            if user is not None and wanted else []
+        self.used = _used(user, wanted) if self.leases else set()
 
-    def check(self, numero) -> str:
-        """The number, accepted (and counted as used by this batch); else InvalidData."""
+    def check(self, numero, saved_at=None) -> str:
+        """The number, accepted (and counted as used by this batch); else InvalidData.
+        `saved_at`: when the tablet saved the item (None: unknown, only active leases)."""
         parsed = numbering.parse_numero_suivi(numero)
-        if parsed is None or not any(
-                row.year == parsed[0] and row.first <= parsed[1] <= row.last for row in self.leases):
+        lease = parsed and next((row for row in self.leases if row.year == parsed[0]
+                                 and row.first <= parsed[1] <= row.last), None)
+        if not lease or not (lease.voided_at is None
+                             or (saved_at is not None and saved_at < lease.voided_at)):
             raise InvalidData({"numero_suivi": [NOT_LEASED]})
         if numero in self.used:
             raise InvalidData({"numero_suivi": [USED]})
@@ -134,12 +144,12 @@ class Numeros:
         return numero
 
 
-def _used(device, numeros: list[str]) -> set[str]:
-    """Which of `numeros` a colis carries, or a task of `device` that may still make one."""
+def _used(user, numeros: list[str]) -> set[str]:
+    """Which of `numeros` a colis carries, or a task of `user` that may still make one."""
     from sync.models import ACTIVE, ColisTask
 
     taken = set(Colis.objects.filter(numero_suivi__in=numeros).values_list("numero_suivi", flat=True))
-    tasks = (ColisTask.objects.filter(device=device, operation=ColisTask.Operation.CREATE,
+    tasks = (ColisTask.objects.filter(initiated_by=user, operation=ColisTask.Operation.CREATE,
                                       status__in=ACTIVE, colis_data__numero_suivi__in=numeros)
              .values_list("colis_data__numero_suivi", flat=True))
     return taken | set(tasks)
