@@ -88,7 +88,7 @@ def redis_metrics():
 
 def database_metrics():
     tasks = GaugeMetricFamily("colis_tasks", "Sync tasks by status.", labels=["status"])
-    counts = dict(ColisTask.objects.values_list("status").annotate(n=Count("pk")))
+    counts = dict(ColisTask.objects.values_list("status").annotate(n=Count("pk")).order_by())
     for status in Status.values:
         tasks.add_metric([status], counts.get(status, 0))
     photos = GaugeMetricFamily("colis_photos_failed", "Colis whose photo failed, by code.",

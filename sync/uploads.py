@@ -1,8 +1,8 @@
 """Raw uploads: where their bytes live, what they may hold, how many one user may send.
 
 - Their own storage, `storages["uploads"]` (STORAGES in settings: a FileSystemStorage at
-  UPLOADS_ROOT, outside MEDIA_ROOT, with no URL). Every access goes through `storage()`,
-  so moving them to object storage is one setting. Nothing ever serves them.
+  UPLOADS_ROOT, outside MEDIA_ROOT, with no URL; with S3_BUCKET, the bucket's uploads
+  prefix). Every access goes through `storage()`. Nothing ever serves them.
 - Object storage cannot append: there an unfinished upload is one object per chunk,
   `<name>.parts/<offset>`, joined into `<name>` by the request that completes it (`join`).
   Any web node answers any HEAD or PATCH: the offset is in the database, the bytes in the

@@ -51,6 +51,7 @@ from .test_tus import (  # noqa: F401 - collected again, on S3
     upload_of,
     urlpatterns,
 )
+from .workers import start_worker
 
 pytestmark = pytest.mark.urls(__name__)
 
@@ -143,3 +144,19 @@ def test_it_signs_urls_that_expire(on_s3, settings):
     signed_at = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     assert abs((signed_at - timezone.now()).total_seconds()) < 60
     assert query["X-Amz-Expires"] == ["60"] and query["X-Amz-Signature"]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_it_attaches_a_photo_in_a_worker_process_that_reads_the_bucket(
+        alice_api, colis_data, tariffs, redis_clean, on_s3, settings, tmp_path):
+    settings.COLIS_ASYNC = True  # the colis and its photo made by a worker, as on another machine
+    photo_id = uuid.uuid4()
+    sync_colis(alice_api, colis_data, photo_id)
+    upload_over_tus(alice_api, photo_id)
+    worker = start_worker("colis", burst=True, **on_s3["env"],
+                          MEDIA_ROOT=str(tmp_path / "w-media"), UPLOADS_ROOT=str(tmp_path / "w-up"))
+    assert worker.wait(120) == 0
+    colis = Colis.objects.get()
+    assert colis.photo_status == "ready" and f"media/{colis.thumbnail.name}" in keys(on_s3, "media/")
+    assert local_files(tmp_path) == []
