@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from server.cargo.models import Colis
-from server.settings import s3_storages
+from server.settings import s3_origins, s3_storages
 from sync import uploads
 from sync.models import Upload
 from sync.photos import sweep_uploads
@@ -160,3 +160,10 @@ def test_it_attaches_a_photo_in_a_worker_process_that_reads_the_bucket(
     colis = Colis.objects.get()
     assert colis.photo_status == "ready" and f"media/{colis.thumbnail.name}" in keys(on_s3, "media/")
     assert local_files(tmp_path) == []
+
+
+def test_it_lets_the_pages_show_images_from_the_bucket():
+    """CSP img-src: a photo's redirect lands on the bucket, by path or by virtual host."""
+    assert s3_origins("colis", "https://cos.ap-guangzhou.myqcloud.com") == [
+        "https://cos.ap-guangzhou.myqcloud.com", "https://colis.cos.ap-guangzhou.myqcloud.com"]
+    assert s3_origins("colis", "") == ["https://colis.s3.amazonaws.com", "https://*.amazonaws.com"]
