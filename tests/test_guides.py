@@ -78,6 +78,20 @@ def test_it_escapes_everything_the_markdown_holds():
     assert "&lt;script&gt;" in html and "<code>&lt;i&gt;code&lt;/i&gt;</code>" in html
 
 
+def test_it_links_a_heading_as_github_does():
+    html = guides.markdown("## 10. 运单号和标签（离线也可以）\n\n## 6. Quand le serveur refuse un élément\n")
+    assert 'id="10-运单号和标签离线也可以"' in html
+    assert 'id="6-quand-le-serveur-refuse-un-élément"' in html
+
+
+def test_it_links_every_anchor_of_the_guides_to_a_heading():
+    for path in DOCS.glob("guide-*.md"):
+        html = guides.markdown(path.read_text())
+        ids = set(re.findall(r'id="([^"]+)"', html))
+        anchors = set(re.findall(r'href="#([^"]+)"', html))
+        assert anchors <= ids, f"{path.name}: {anchors - ids}"
+
+
 def test_it_renders_what_the_guides_use():
     html = guides.markdown(
         "## Sending\n\nA **bold** and *light* word, a [link](guide-supervisor.md#devices).\n\n"

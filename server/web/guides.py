@@ -123,7 +123,9 @@ def spans(html: str) -> str:
 
 
 def slugify(text: str) -> str:
-    return re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-")
+    """A heading's anchor as GitHub makes it, so one link works there and here: punctuation
+    dropped, spaces made dashes."""
+    return re.sub(r"[^\w\- ]", "", text.lower()).replace(" ", "-")
 
 
 def cells(line: str) -> list[str]:
