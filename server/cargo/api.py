@@ -1,6 +1,7 @@
 """Reference data for the offline device: clients, open lots, tariffs; its leased numéros."""
 
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -78,6 +79,15 @@ class LeaseSerializer(serializers.ModelSerializer):
                   "created_at"]
 
 
+class LeaseRequestSerializer(serializers.Serializer):
+    left = serializers.IntegerField(min_value=0, help_text="Numéros the tablet has left.")
+
+
+class LeaseAnswerSerializer(serializers.Serializer):
+    leases = LeaseSerializer(many=True)
+    block = serializers.IntegerField(help_text="The size of this device's next block.")
+
+
 class LeaseView(APIView):
     """The numéros leased to this tablet (server/cargo/leases.py). GET lists its open leases;
     POST {"left": n}, at the end of each sync cycle with the count it has left, also leases
@@ -85,9 +95,11 @@ class LeaseView(APIView):
 
     permission_classes = [IsAuthenticated, CanRegisterColis]
 
+    @extend_schema(responses={200: LeaseAnswerSerializer})
     def get(self, request):
         return self._answer(_device(request))
 
+    @extend_schema(request=LeaseRequestSerializer, responses={200: LeaseAnswerSerializer})
     def post(self, request):
         device = _device(request)
         left = request.data.get("left") if isinstance(request.data, dict) else None
