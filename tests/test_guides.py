@@ -42,6 +42,11 @@ def test_it_falls_back_to_french_when_a_translation_is_missing(tmp_path, monkeyp
     assert "本指南尚无您所选语言的版本" in html  # the note itself in the viewer's language
 
 
+def test_it_answers_404_without_the_guides_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(guides, "DOCS", tmp_path)
+    assert web().get("/aide/agents/", HTTP_ACCEPT_LANGUAGE="en").status_code == 404
+
+
 def test_it_takes_the_language_the_app_asks_for():
     client = web()
     response = client.get("/aide/agents/?lang=zh-hans", HTTP_ACCEPT_LANGUAGE="fr")

@@ -53,6 +53,8 @@ def guide(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     stem, title = GUIDES[slug]
     path, fallback = guide_file(stem, language())
+    if not path.is_file():  # a deployment without docs/
+        raise Http404
     other = "superviseurs" if slug == "agents" else "agents"
     return render(request, "web/guide.html", {
         "title": title, "body": markdown(path.read_text(encoding="utf-8")),
