@@ -14,7 +14,7 @@ import time
 
 from . import report
 
-SCENARIOS = {  # name → module (each has run(quick) -> markdown)
+SCENARIOS = {  # name → module (its run(quick) -> markdown), or module:function
     "ingest": "bench.ingest",
     "materialise": "bench.materialise",
     "scale": "bench.scale",
@@ -23,8 +23,11 @@ SCENARIOS = {  # name → module (each has run(quick) -> markdown)
     "imagefuzz": "bench.imagefuzz",
     "save": "bench.save",
     "slowlink": "bench.slowlink",
+    "workers": "bench.materialise:run_workers",
+    "nodes": "bench.nodes",
+    "restore": "bench.restore",
 }
-LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800}  # seconds per scenario; others 600
+LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800, "nodes": 900}  # seconds per scenario; others 600
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,11 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     names = args.scenarios or list(SCENARIOS)
     if args.inline:
         for name in names:
-            print(importlib.import_module(SCENARIOS[name]).run(quick=args.quick), flush=True)
+            module, _, function = SCENARIOS[name].partition(":")
+            run = getattr(importlib.import_module(module), function or "run")
+            print(run(quick=args.quick), flush=True)
         return 0
     failed = []
     for name in names:
-        if importlib.util.find_spec(SCENARIOS[name]) is None:
+        if importlib.util.find_spec(SCENARIOS[name].split(":")[0]) is None:
             print(f"== {name}: not written yet, skipped", flush=True)
             continue
         t0 = time.monotonic()
