@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
+from server.cargo import numbering
 from server.cargo.models import Colis, NumeroLease
 
 from .pwa import SCREENSHOTS, completed, login, open_lot, save_colis
@@ -70,3 +71,11 @@ def test_it_numbers_and_labels_a_colis_offline(server, context, page):
     expect(completed(page).locator('button[data-action="print"]')).to_be_visible()
     page.click("#tab-settings")
     expect(page.locator("#numeros-left")).to_have_attribute("data-left", "99")
+
+    # The setting: the label prints by itself after each save.
+    page.check("#auto-print")
+    page.click("#tab-form")
+    save_colis(page, client="Koné", poids="3")
+    second = numbering.format_numero_suivi(lease.year, lease.first + 1)
+    expect(page.locator("#saved-numero-text")).to_have_text(second)
+    expect(page.locator("#print-area .parcel-label")).to_have_attribute("data-numero", second)
