@@ -351,6 +351,9 @@ export async function correct(item, data) {
   const fresh = { ...item, op_id: uuid(), data: { ...item.data, ...data }, state: 'queued',
     errors: {}, task: null, attempts: 0, server_errors: 0, refused: false, replaces: item.op_id,
     updated_at: new Date().toISOString() };
+  // A numéro the server refused (not leased, used): the server numbers the colis instead,
+  // and its label is printed again from the queue once the number is known.
+  if (item.errors?.numero_suivi) delete fresh.data.numero_suivi;
   await db.transaction(['items', 'photos'], 'readwrite', async (s) => {
     s.items.delete(item.op_id);
     s.items.put(fresh);

@@ -7,7 +7,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from server.cargo import numbering
+from server.cargo import numbering, services
 from server.cargo.models import Colis, NumeroLease
 
 from .pwa import SCREENSHOTS, completed, login, open_lot, save_colis
@@ -79,3 +79,28 @@ def test_it_numbers_and_labels_a_colis_offline(server, context, page):
     second = numbering.format_numero_suivi(lease.year, lease.first + 1)
     expect(page.locator("#saved-numero-text")).to_have_text(second)
     expect(page.locator("#print-area .parcel-label")).to_have_attribute("data-numero", second)
+
+
+def test_it_lets_the_server_number_a_colis_whose_leased_numero_it_refused(server, context, page,
+                                                                        alice, colis_data):
+    login(page, server.url)
+    page.click("#tab-settings")
+    expect(page.locator("#numeros-left")).to_have_attribute("data-left", "100")
+    numero = NumeroLease.objects.get().first_numero
+    context.set_offline(True)
+    page.click("#tab-form")
+    open_lot(page)
+    save_colis(page, client="Traoré", poids="4")
+    expect(page.locator("#saved-numero-text")).to_have_text(numero)
+    services.create_colis(alice, {**colis_data, "numero_suivi": numero})  # a bug took it meanwhile
+
+    context.set_offline(False)
+    page.click("#tab-queue")
+    failed = page.locator('.item[data-kind="create"][data-bucket="failed"]')
+    expect(failed).to_contain_text("déjà utilisé", timeout=30_000)
+    failed.locator('button[data-action="correct"]').click()
+    page.click("#save")
+    expect(completed(page).filter(has_text="Traoré")).to_have_count(1, timeout=30_000)
+    made = Colis.objects.get(client__nom="Traoré")
+    assert made.numero_suivi != numero and numbering.is_valid_numero_suivi(made.numero_suivi)
+    expect(completed(page).filter(has_text="Traoré").locator(".numero-suivi")).to_have_text(made.numero_suivi)

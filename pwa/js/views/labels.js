@@ -33,7 +33,8 @@ export function fieldLabel(field) {
     longueur: gettext('Longueur (cm)'), largeur: gettext('Largeur (cm)'),
     hauteur: gettext('Hauteur (cm)'), mode_paiement: gettext('Mode de paiement'),
     description: gettext('Description'), photo_id: gettext('Photo'),
-    base_version: gettext('Version'), __all__: gettext('Colis') }[field] || field;
+    base_version: gettext('Version'), numero_suivi: gettext('Numéro de suivi'),
+    __all__: gettext('Colis') }[field] || field;
 }
 
 /** Label of the server's photo state. */
