@@ -32,6 +32,9 @@ def login(page: Page, base: str, username: str = "alice", password: str = "passw
     # The shell must be cached and the page controlled before any offline step.
     page.evaluate("navigator.serviceWorker.ready")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
+    # The first sync cycle has ended: a test that goes offline next does not cut it mid-way
+    # (a fetch failing under it would count as a failure, not as being offline).
+    page.wait_for_function("import('/app/js/sync.js').then((m) => !m.status.running)")
 
 
 def open_lot(page: Page, type_lot: str = "cargo") -> None:
