@@ -234,7 +234,7 @@ def slow_bodies(port: int, token: str, *, clients: int = 40, seconds: float = 10
     socks, sent = [], 0
     deadline = time.monotonic() + seconds
     try:
-        for _ in range(clients):
+        for _ in range(clients):  # arriving over 2 s, as tablets do (every worker takes some)
             try:
                 sock = socket.create_connection(("127.0.0.1", port), timeout=2)
                 sock.sendall(head + b'{"items": [')
@@ -242,6 +242,7 @@ def slow_bodies(port: int, token: str, *, clients: int = 40, seconds: float = 10
                 socks.append(sock)
             except OSError:
                 pass
+            time.sleep(0.05)
         while time.monotonic() < deadline:
             for sock in socks:
                 try:
@@ -256,15 +257,16 @@ def slow_bodies(port: int, token: str, *, clients: int = 40, seconds: float = 10
 
 
 def probe(url: str, seconds: float, *, every: float = 0.05, timeout: float = 5) -> dict:
-    """GET `url` back to back (one keep-alive session) for `seconds`: latencies in ms; a
-    request that fails or times out counts as `timeout` seconds and in `failed`."""
+    """GET `url` back to back for `seconds`, a new connection each time (as separate tablets:
+    a kept-alive one would stay with one gunicorn worker): latencies in ms; a request that
+    fails or times out counts as `timeout` seconds and in `failed`."""
     session = requests.Session()
     lat, failed, statuses = [], 0, {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         t0 = time.perf_counter()
         try:
-            status = session.get(url, timeout=timeout).status_code
+            status = session.get(url, timeout=timeout, headers={"Connection": "close"}).status_code
             statuses[status] = statuses.get(status, 0) + 1
         except requests.RequestException:
             failed += 1
@@ -276,14 +278,14 @@ def probe(url: str, seconds: float, *, every: float = 0.05, timeout: float = 5) 
 
 def under_slow_bodies(probe_url: str, port: int, token: str, *, clients: int = 40,
                       seconds: float = 10) -> dict:
-    """Probe `probe_url` while `clients` slow bodies go to `port` (the probes start 1 s
-    after the slow clients, and stop 1 s before they close)."""
+    """Probe `probe_url` while `clients` slow bodies go to `port` (the probes start 2.5 s
+    after the slow clients, once all are connected, and stop 1 s before they close)."""
     out: dict = {}
     slow = threading.Thread(target=lambda: out.update(slow=slow_bodies(
         port, token, clients=clients, seconds=seconds)), daemon=True)
     slow.start()
-    time.sleep(1)
-    out.update(probe(probe_url, seconds - 2))
+    time.sleep(2.5)
+    out.update(probe(probe_url, seconds - 3.5))
     slow.join(seconds + 30)
     return out
 
@@ -552,10 +554,11 @@ nodes (2 workers × 4 threads each, the Procfile's shape) with their own `VAR_DI
 machines sharing PostgreSQL, Redis and the photo bucket (moto's S3 server), two rqworkers and
 the sweeper.
 
-**Slow bodies.** 40 clients on 127.0.0.1 each POST a 1.5 MB sync batch (valid token, under
-`SYNC_MAX_BODY`) 4 bytes a second for {window:g} s, then give up, as tablets on a dying link
-would; meanwhile `/api/v1/health/` is asked back to back (one keep-alive client, 50 ms
-apart, 5 s timeout, a failure counted as 5 000 ms). Without nginx the 40 bodies go straight
+**Slow bodies.** 40 clients on 127.0.0.1, arriving over 2 s, each POST a 1.5 MB sync batch
+(valid token, under `SYNC_MAX_BODY`) 4 bytes a second for {window:g} s, then give up, as
+tablets on a dying link would; once they are all connected, `/api/v1/health/` is asked
+back to back (a new connection each time, as separate tablets; 50 ms apart, 5 s timeout, a
+failure counted as 5 000 ms). Without nginx the 40 bodies go straight
 to node A and the probe asks node A. {reps} rounds; latencies in ms.
 
 {table(["path", "load", "health p50 ms", "health p95 ms", "probes", "failed"], rows)}
