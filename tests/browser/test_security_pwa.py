@@ -59,6 +59,8 @@ def test_it_runs_the_pwa_under_its_policy_and_revokes_the_token_on_logout(server
     page.fill("#login-device", "Tablette test")
     page.click("#login-submit")
     expect(page.locator("#colis-form")).to_be_visible()
+    # The clients arrive with the first reference refresh (no eval: a locator waits).
+    expect(page.locator("body[data-ref-ready='1']")).to_have_count(1, timeout=30_000)
     open_lot(page)
     save_colis(page, photo=photo_file)  # the compression worker, the blob: preview
     expect(completed(page)).to_have_count(1, timeout=30_000)
