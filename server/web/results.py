@@ -14,9 +14,9 @@ from server.accounts.models import User
 from . import figures
 from .access import supervisor
 from .figures import Figures
+from .manifest import safe_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @supervisor
@@ -67,11 +67,6 @@ def table(data: figures.Results) -> list[list]:
     return rows
 
 
-def _text(value: str) -> str:
-    """A cell a spreadsheet must not run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def _csv_cell(value) -> str:
     if value is None:
         return ""
@@ -79,7 +74,7 @@ def _csv_cell(value) -> str:
         return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")  # French Excel
     if isinstance(value, int | date):
         return str(value)
-    return _text(str(value))
+    return safe_text(str(value))
 
 
 def _filename(ext: str) -> str:
@@ -91,7 +86,7 @@ def export_csv(request):
     out = io.StringIO()
     out.write("\ufeff")  # a BOM: Excel then reads UTF-8
     writer = csv.writer(out, delimiter=";")
-    writer.writerow([_text(c) for c in _columns()])
+    writer.writerow([safe_text(c) for c in _columns()])
     writer.writerows([_csv_cell(v) for v in row] for row in table(figures.page_results()))
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = _filename("csv")
@@ -105,9 +100,9 @@ def export_xlsx(request):
     book = Workbook()
     sheet = book.active
     sheet.title = _("Résultats")[:31]
-    sheet.append([_text(c) for c in _columns()])
+    sheet.append([safe_text(c) for c in _columns()])
     for row in table(figures.page_results()):
-        sheet.append([_text(v) if isinstance(v, str) else v for v in row])
+        sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
     for cell in sheet["B"][1:]:
         if isinstance(cell.value, date):
             cell.number_format = "yyyy-mm-dd"
