@@ -4,8 +4,10 @@ No token configured: 404, as if there were no such page. Every figure is read at
 time from what all nodes share (the database, Redis), so any web node behind the load
 balancer gives the same answer: queue lengths and failed jobs, tasks by status, photos
 failed by code, the tablets' own backlogs (what they last reported), the sync requests
-counted by the hour (sync.SyncRequestCount, the « Résultats » page's figures), and the
-latency of sync batches, a histogram whose buckets live in Redis for the same reason.
+counted by the hour (sync.SyncRequestCount), the latency of sync batches, a histogram
+whose buckets live in Redis for the same reason, and the rollout's figures of the
+« Résultats » page (server/web/figures.py: its daily rows), over its 30 days, today, and by
+agent, with each target and whether it is met.
 """
 
 import functools
@@ -23,6 +25,7 @@ from rq import Worker
 
 from server.accounts.models import Device
 from server.cargo.models import Colis
+from server.web import figures
 from sync.enqueue import queue
 from sync.models import ColisTask, Status, SyncRequestCount
 
@@ -110,9 +113,61 @@ def database_metrics():
     return [tasks, photos, outbox, requests, errors]
 
 
+# The « Résultats » figures: (metric, help, labels of its own, [(label values, Figures → value)]).
+RESULTS = (
+    ("colis_results_colis_per_agent_hour", "Colis per agent-hour over active periods.", [],
+     [((), lambda f: f.colis_per_hour)]),
+    ("colis_results_save_ms", "Save time on the tablet, ms.", ["quantile"],
+     [(("0.5",), lambda f: f.save_p50), (("0.95",), lambda f: f.save_p95)]),
+    ("colis_results_save_to_completed_seconds", "From the save to the colis completed.",
+     ["stat"], [(("avg",), lambda f: f.took_avg), (("p95",), lambda f: f.took_p95)]),
+    ("colis_results_backend_seconds", "From the job's start to completed.", ["stat"],
+     [(("avg",), lambda f: f.backend_avg), (("p95",), lambda f: f.backend_p95)]),
+    ("colis_results_photo_failure_ratio", "Photos failed ÷ photos attempted.", [],
+     [((), lambda f: f.photo_failure_rate)]),
+    ("colis_results_sync_error_ratio", "Sync requests answered 5xx ÷ all of them.", [],
+     [((), lambda f: f.error_rate)]),
+)
+TARGETS = {  # figure of Figures.met → (metric, how it is compared to the target, target)
+    "save": ("colis_results_save_ms", "p50 < target", figures.SAVE_P50_MAX_MS),
+    "productivity": ("colis_results_colis_per_agent_hour", ">= target", figures.COLIS_PER_HOUR_MIN),
+    "photos": ("colis_results_photo_failure_ratio", "< target", figures.FAILURE_RATE_MAX),
+    "errors": ("colis_results_sync_error_ratio", "< target", figures.FAILURE_RATE_MAX),
+    "backend": ("colis_results_backend_seconds", "avg <= target", figures.BACKEND_AVG_MAX_S),
+}
+
+
+def results_metrics():
+    """The page's figures: `period` 30d (all agents, and each `agent`) and today."""
+    data = figures.page_results()
+    rows = [("30d", "", data.total), ("today", "", data.days[-1][1])]
+    rows += [("30d", user.username, f) for user, f in data.agents]
+    families = []
+    for name, help_text, labels, samples in RESULTS:
+        family = GaugeMetricFamily(name, help_text, labels=["period", "agent", *labels])
+        for period, agent, f in rows:
+            for values, read in samples:
+                value = read(f)
+                if value is not None:
+                    family.add_metric([period, agent, *values], value)
+        families.append(family)
+    target = GaugeMetricFamily("colis_results_target", "The rollout plan's target of a figure.",
+                               labels=["figure", "metric", "rule"])
+    met = GaugeMetricFamily("colis_results_target_met", "1: the figure meets its target, 0: not "
+                            "(absent: nothing to judge it by).", labels=["period", "agent", "figure"])
+    for figure, (metric, rule, value) in TARGETS.items():
+        target.add_metric([figure, metric, rule], value)
+    for period, agent, f in rows:
+        for figure, ok in f.met.items():
+            if ok is not None:
+                met.add_metric([period, agent, figure], int(ok))
+    return [*families, target, met]
+
+
 class Collector:
     def collect(self):
         yield from database_metrics()
+        yield from results_metrics()
         yield from redis_metrics()
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client as WebClient
 from django.urls import path
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
 from server.cargo.models import Colis
 from server.web import figures
@@ -308,3 +309,34 @@ def test_it_serves_a_stale_day_and_refreshes_it_in_a_worker(alice, cargo_lot, cl
     assert figures.ResultPeriod.objects.get(agent=None).computed_at == later  # the job's
     day = _day(figures.page_results(now=later), 1)
     assert (day.saves, day.save_p50) == (2, pytest.approx(200))
+
+
+def test_it_gives_the_same_figures_to_prometheus(history, client, settings, alice):
+    settings.METRICS_TOKEN = "scraper"
+    page = figures.page_results()
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scraper").content.decode()
+    got = {(s.name, tuple(sorted(s.labels.items()))): s.value
+           for family in text_string_to_metric_families(text) for s in family.samples}
+
+    def value(name, period="30d", agent="", **labels):
+        return got.get((name, tuple(sorted({"period": period, "agent": agent, **labels}.items()))))
+
+    total, alices = page.total, dict(page.agents)[alice]
+    assert value("colis_results_colis_per_agent_hour") == pytest.approx(7 * 3600 / 2370)
+    assert value("colis_results_save_ms", quantile="0.5") == pytest.approx(total.save_p50)
+    assert value("colis_results_save_ms", quantile="0.95") == pytest.approx(total.save_p95)
+    assert value("colis_results_save_to_completed_seconds", stat="avg") == pytest.approx(590 / 8)
+    assert value("colis_results_backend_seconds", stat="p95") == pytest.approx(total.backend_p95)
+    assert value("colis_results_photo_failure_ratio") == 0.25
+    assert value("colis_results_sync_error_ratio") == pytest.approx(1 / 60)
+    assert value("colis_results_colis_per_agent_hour", agent="alice") == pytest.approx(
+        alices.colis_per_hour)
+    # Today: nothing saved, so no figure at all rather than a zero that would read as a fact.
+    assert value("colis_results_save_ms", period="today", quantile="0.5") is None
+    met = {labels: v for (name, labels), v in got.items() if name == "colis_results_target_met"}
+    assert {dict(k)["figure"]: v for k, v in met.items()
+            if dict(k)["period"] == "30d" and dict(k)["agent"] == ""} == {
+        "save": 1, "productivity": 0, "photos": 0, "errors": 1, "backend": 0}
+    assert got["colis_results_target", (("figure", "productivity"),
+                                        ("metric", "colis_results_colis_per_agent_hour"),
+                                        ("rule", ">= target"))] == 50
