@@ -38,7 +38,7 @@ def _check(task: ColisTask, action: str) -> None:
 def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
     """Send a failed task round again, with corrected fields merged over its payload."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
+        task = ColisTask.objects.locked().get(task_id=task_id)
         _check(task, allowed.RETRY_WITH_DATA if data else allowed.RETRY)
         fields: dict = {}
         if data:
@@ -64,7 +64,7 @@ def cancel_task(task_id, user, reason: str = "", superseded_by=None) -> ColisTas
     conflict's winner). The task is terminal from then on: never retried, never a failure."""
     fields = clean_cancel(reason, superseded_by)
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
+        task = ColisTask.objects.locked().get(task_id=task_id)
         _check(task, allowed.CANCEL)
         if fields["superseded_by"] == task.op_id:
             raise services.InvalidData({"superseded_by": [codes.error("superseded_by_self")]})
@@ -101,7 +101,7 @@ def edit_colis(colis_id: int, base_version: int, changes_: dict, user) -> Colis:
     of its new version and price. The tasks are locked before the colis, in the job's order.
     """
     with transaction.atomic():
-        tasks = list(ColisTask.objects.select_for_update(no_key=True).filter(colis_id=colis_id)
+        tasks = list(ColisTask.objects.locked().filter(colis_id=colis_id)
                      .order_by("pk"))
         colis = services.update_colis(colis_id, base_version, changes_, user)
         changes.stamp_many(tasks)  # last: the feed counter's lock is held until the commit
@@ -121,7 +121,7 @@ def bulk_retry(queryset, user, chunk: int = 500) -> int:
     count = 0
     for start in range(0, len(ids), chunk):
         with transaction.atomic():
-            tasks = list(allowed.allowing(ColisTask.objects.select_for_update(no_key=True).filter(
+            tasks = list(allowed.allowing(ColisTask.objects.locked().filter(
                 pk__in=ids[start:start + chunk]), allowed.RETRY).order_by("pk"))
             states.transition_many(
                 tasks, [Status.PENDING], by=user, message="retried", error_code="",

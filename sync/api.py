@@ -21,12 +21,6 @@ from .ingest import ingest_batch, parse_aware
 from .models import ACTIVE, ColisTask, Status
 
 
-def tasks_for(user):
-    """The tasks a user may see: their own, or every task for supervisors."""
-    rows = ColisTask.objects.select_related("colis", "lot")
-    return rows if user.is_supervisor else rows.filter(initiated_by=user)
-
-
 def _too_large(detail: str) -> Response:
     return Response({"detail": detail, "max_items": settings.SYNC_MAX_BATCH,
                      "max_bytes": settings.SYNC_MAX_BODY},
@@ -121,7 +115,7 @@ class ChangesView(APIView):
             since = changes.parse_cursor(request.query_params.get("since"))
         except ValueError:
             return Response({"since": ["Curseur invalide."]}, status=status.HTTP_400_BAD_REQUEST)
-        rows, cursor, has_more = changes.feed(tasks_for(request.user), since,
+        rows, cursor, has_more = changes.feed(ColisTask.objects.visible_to(request.user), since,
                                               settings.CHANGES_PAGE)
         return Response({"items": [t.to_dict() for t in rows], "cursor": str(cursor),
                          "has_more": has_more})
@@ -135,7 +129,7 @@ class TaskList(ListAPIView):
     serializer_class = shapes.TaskSerializer
 
     def get_queryset(self):
-        rows = tasks_for(self.request.user).order_by("-created_at")
+        rows = ColisTask.objects.visible_to(self.request.user).order_by("-created_at")
         params = self.request.query_params
         if value := params.get("status"):
             if value not in Status.values:
@@ -157,7 +151,8 @@ class TaskList(ListAPIView):
 class TaskDetail(APIView):
     @extend_schema(responses={200: shapes.TaskSerializer})
     def get(self, request, task_id):
-        return Response(get_object_or_404(tasks_for(request.user), task_id=task_id).to_dict())
+        task = get_object_or_404(ColisTask.objects.visible_to(request.user), task_id=task_id)
+        return Response(task.to_dict())
 
 
 class TaskRetry(APIView):
@@ -166,7 +161,7 @@ class TaskRetry(APIView):
     @extend_schema(request=shapes.RetrySerializer,
                    responses={200: shapes.TaskSerializer, 409: shapes.DetailSerializer})
     def post(self, request, task_id):
-        task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+        task = get_object_or_404(ColisTask.objects.visible_to(request.user), task_id=task_id)
         data = request.data.get("data") if isinstance(request.data, dict) else None
         if data is not None and not isinstance(data, dict):
             return Response({"data": ["Un objet est attendu."]}, status=400)
@@ -178,7 +173,7 @@ class TaskRetry(APIView):
             return Response({"errors": codes.messages_of(exc.errors),
                              "error_codes": codes.codes_of(exc.errors)},
                             status=status.HTTP_400_BAD_REQUEST)
-        return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
+        return Response(ColisTask.objects.visible_to(request.user).get(pk=task.pk).to_dict())
 
 
 class TaskCancel(APIView):
@@ -188,7 +183,7 @@ class TaskCancel(APIView):
     @extend_schema(request=shapes.CancelSerializer,
                    responses={200: shapes.TaskSerializer, 400: dict, 409: shapes.DetailSerializer})
     def post(self, request, task_id):
-        task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+        task = get_object_or_404(ColisTask.objects.visible_to(request.user), task_id=task_id)
         body = request.data if isinstance(request.data, dict) else {}
         try:
             task = actions.cancel_task(task.task_id, request.user, body.get("reason"),
@@ -197,7 +192,7 @@ class TaskCancel(APIView):
             return _refused(exc)
         except services.InvalidData as exc:
             return Response(codes.messages_of(exc.errors), status=status.HTTP_400_BAD_REQUEST)
-        return Response(tasks_for(request.user).get(pk=task.pk).to_dict())
+        return Response(ColisTask.objects.visible_to(request.user).get(pk=task.pk).to_dict())
 
 
 def _refused(exc: actions.NotAllowed) -> Response:

@@ -37,6 +37,18 @@ class CancelReason(models.TextChoices):
     DUPLICATE = "duplicate", _("Doublon")
 
 
+class ColisTaskQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ColisTaskQuerySet":
+        """The tasks `user` may see: their own, or every task for supervisors."""
+        rows = self.select_related("colis", "lot")
+        return rows if user.is_supervisor else rows.filter(initiated_by=user)
+
+    def locked(self) -> "ColisTaskQuerySet":
+        """These task rows, locked until the transaction ends (FOR NO KEY UPDATE: a foreign
+        key check on them still passes). Only the task rows, whatever is joined."""
+        return self.select_for_update(of=("self",), no_key=True)
+
+
 class ColisTask(models.Model):
     """One item a device sent: its payload, its state, and what it produced."""
 
@@ -86,6 +98,8 @@ class ColisTask(models.Model):
     # The op_id of the item that replaced this one (a resolved conflict's winner). An op_id,
     # not a key: the tablet may send the cancel before the winning item itself.
     superseded_by = models.UUIDField(null=True, blank=True)
+
+    objects = ColisTaskQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("tâche colis")

@@ -67,7 +67,7 @@ def recover_stuck(now, stuck_after: int) -> int:
     for task_id in ColisTask.objects.filter(status__in=RUNNING, heartbeat_at__lte=limit
                                             ).values_list("task_id", flat=True)[:1000]:
         with transaction.atomic():
-            task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
+            task = ColisTask.objects.locked().get(task_id=task_id)
             if task.status not in RUNNING or task.heartbeat_at > limit:
                 continue
             task.retry_count += 1
@@ -83,7 +83,7 @@ def run_due_retries(now) -> int:
     for task_id in ColisTask.objects.filter(status=Status.FAILED_RETRY, next_retry_at__lte=now
                                             ).values_list("task_id", flat=True)[:1000]:
         with transaction.atomic():
-            task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
+            task = ColisTask.objects.locked().get(task_id=task_id)
             if task.status != Status.FAILED_RETRY:
                 continue
             states.transition(task, Status.PENDING, rq_job_id=enqueue.job_id(task),

@@ -16,7 +16,6 @@ from server import inputs
 from server.cargo import services
 from server.cargo.models import Client, Colis, Lot
 from sync import actions, allowed, changes
-from sync.api import tasks_for
 from sync.models import FAILED_STATES, RUNNING, ColisTask, Status
 
 from . import queries, results
@@ -91,7 +90,7 @@ def _counts(rows, now) -> dict:
 
 @login
 def board(request):
-    tasks = tasks_for(request.user)
+    tasks = ColisTask.objects.visible_to(request.user)
     cursor = tasks.aggregate(m=Max("change_seq"))["m"] or 0  # before the rows: none missed
     lots = Lot.objects.filter(pk__in=tasks.values("lot")).order_by("-created_at")[:100]
     filters = BoardFilter(request.GET, lots=lots)
@@ -116,7 +115,7 @@ def changes_json(request):
         since = changes.parse_cursor(request.GET.get("since"))
     except ValueError:
         return JsonResponse({"since": [_("Curseur invalide.")]}, status=400)
-    tasks = tasks_for(request.user)
+    tasks = ColisTask.objects.visible_to(request.user)
     rows, cursor, has_more = changes.feed(tasks, since, settings.CHANGES_PAGE)
     lot = request.GET.get("lot", "")
     chosen = Lot.objects.filter(pk=lot) if (lot := inputs.row_id(lot)) else ()  # not every lot
@@ -140,15 +139,15 @@ def changes_json(request):
 
 @login
 def task_detail(request, task_id):
-    task = get_object_or_404(tasks_for(request.user).select_related("initiated_by", "device"),
-                             task_id=task_id)
+    rows = ColisTask.objects.visible_to(request.user).select_related("initiated_by", "device")
+    task = get_object_or_404(rows, task_id=task_id)
     form = RetryForm(task) if task.allows(allowed.RETRY_WITH_DATA) else None
     return _detail(request, task, form)
 
 
 def _detail(request, task: ColisTask, form, status: int = 200):
     events = task.events.select_related("by")
-    winner = (tasks_for(request.user).filter(op_id=task.superseded_by).first()
+    winner = (ColisTask.objects.visible_to(request.user).filter(op_id=task.superseded_by).first()
               if task.superseded_by else None)
     return render(request, "web/task_detail.html", {
         "task": with_clients([task])[0], "events": events, "form": form,
@@ -159,7 +158,7 @@ def _detail(request, task: ColisTask, form, status: int = 200):
 @require_POST
 def task_retry(request, task_id):
     """Retry as is, or with the corrected data of the form (`corrected=1`)."""
-    task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+    task = get_object_or_404(ColisTask.objects.visible_to(request.user), task_id=task_id)
     form = RetryForm(task, request.POST) if request.POST.get("corrected") else None
     if form is not None and not form.is_valid():
         return _detail(request, task, form, status=400)
@@ -180,7 +179,7 @@ def task_retry(request, task_id):
 @login
 @require_POST
 def task_cancel(request, task_id):
-    task = get_object_or_404(tasks_for(request.user), task_id=task_id)
+    task = get_object_or_404(ColisTask.objects.visible_to(request.user), task_id=task_id)
     try:
         actions.cancel_task(task.task_id, request.user)
         messages.success(request, _("Tâche annulée."))

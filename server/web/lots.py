@@ -12,8 +12,7 @@ from django.views.decorators.http import require_POST
 from server import codes
 from server.cargo import services
 from server.cargo.models import Colis, Lot
-from sync.api import tasks_for
-from sync.models import TaskEvent
+from sync.models import ColisTask, TaskEvent
 
 from . import manifest as manifest_exports
 from . import queries
@@ -77,8 +76,8 @@ def lot_detail(request, lot_id):
     """The lot's totals over all its colis; its colis and its tasks a page at a time."""
     lot = queries.lot_rows([get_object_or_404(Lot, pk=lot_id)])[0]
     events = Prefetch("events", queryset=TaskEvent.objects.select_related("by"))
-    tasks = (tasks_for(request.user).filter(lot=lot).select_related("initiated_by")
-             .prefetch_related(events).order_by("-created_at", "-pk"))
+    tasks = (ColisTask.objects.visible_to(request.user).filter(lot=lot)
+             .select_related("initiated_by").prefetch_related(events).order_by("-created_at", "-pk"))
     return render(request, "web/lot_detail.html", {
         "lot": lot,
         "colis": _page(request, queries.colis_for_lot(lot), "p_colis", COLIS_PER_PAGE,
