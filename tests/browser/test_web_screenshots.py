@@ -47,7 +47,10 @@ def _spread_over_the_day(tasks: list[ColisTask]) -> None:
     for i, task in enumerate(tasks):
         done = now - timedelta(hours=(i * 7) % 22, minutes=i * 5)
         took = timedelta(seconds=20 + (i * 37) % 240)
-        ColisTask.objects.filter(pk=task.pk).update(created_at=done - took, completed_at=done)
+        received = done - took  # saved 2 s before, its job started 1 s after: all positive
+        ColisTask.objects.filter(pk=task.pk).update(
+            saved_at=received - timedelta(seconds=2), created_at=received,
+            started_at=received + timedelta(seconds=1), completed_at=done)
 
 
 @pytest.fixture
