@@ -7,7 +7,7 @@ import pytest
 
 from server.cargo import services
 from server.cargo.models import Client
-from server.web.manifest import safe_text as csv_cell
+from server.web.sheets import safe_text as csv_cell
 
 from .web_helpers import web
 

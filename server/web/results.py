@@ -1,22 +1,14 @@
 """« Résultats »: the rollout's figures against its targets, on a page and as CSV or XLSX."""
 
-import csv
-import io
-from datetime import date
-
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from server.accounts.models import User
 
-from . import figures
+from . import figures, sheets
 from .access import supervisor
 from .figures import Figures
-from .manifest import safe_text
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @supervisor
@@ -67,50 +59,19 @@ def table(data: figures.Results) -> list[list]:
     return rows
 
 
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")  # French Excel
-    if isinstance(value, int | date):
-        return str(value)
-    return safe_text(str(value))
-
-
 def _filename(ext: str) -> str:
-    return f'attachment; filename="resultats-{timezone.localdate():%Y%m%d}.{ext}"'
+    return f"resultats-{timezone.localdate():%Y%m%d}.{ext}"
 
 
 @supervisor
 def export_csv(request):
-    out = io.StringIO()
-    out.write("\ufeff")  # a BOM: Excel then reads UTF-8
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([safe_text(c) for c in _columns()])
-    writer.writerows([_csv_cell(v) for v in row] for row in table(figures.page_results()))
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = _filename("csv")
-    return response
+    return sheets.csv_response(_filename("csv"), _columns(), table(figures.page_results()))
 
 
 @supervisor
 def export_xlsx(request):
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Résultats")[:31]
-    sheet.append([safe_text(c) for c in _columns()])
-    for row in table(figures.page_results()):
-        sheet.append([safe_text(v) if isinstance(v, str) else v for v in row])
-    for cell in sheet["B"][1:]:
-        if isinstance(cell.value, date):
-            cell.number_format = "yyyy-mm-dd"
-    out = io.BytesIO()
-    book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX)
-    response["Content-Disposition"] = _filename("xlsx")
-    return response
+    return sheets.xlsx_response(_filename("xlsx"), _("Résultats"), _columns(),
+                                table(figures.page_results()))
 
 
 def mine(user: User) -> Figures:

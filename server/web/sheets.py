@@ -1,0 +1,75 @@
+"""Spreadsheets people open in Excel or LibreOffice: the lot's manifest and « Résultats ».
+
+XLSX keeps numbers as numbers and text as typed, always a string, never a formula. The CSV is
+what French Excel reads as it is (`;` between cells, decimal commas, a UTF-8 BOM), and text
+that starts like a formula gets a leading apostrophe (OWASP's CSV injection)."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.utils import formats
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def safe_text(value) -> str:
+    """Text Excel will not run as a formula (a client named `=HYPERLINK(…)`)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return formats.number_format(value, use_l10n=False).replace(".", ",")
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+    if isinstance(value, int | date):
+        return str(value)
+    return safe_text(value)
+
+
+def csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.write("\ufeff")  # a BOM: Excel then reads UTF-8
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([safe_text(c) for c in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    return _attachment(response, filename)
+
+
+def xlsx_response(filename: str, title: str, header: list[str], rows: list[list], *,
+                  widths: tuple[int, ...] = (), bold_last: bool = False) -> HttpResponse:
+    """One sheet: a bold header frozen at the top, then `rows` (the last one bold: totals)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    for line in sheet.iter_rows():
+        for cell in line:
+            if cell.data_type == "f":  # text that starts with "=": a string, never a formula
+                cell.data_type = "s"
+            elif isinstance(cell.value, date):
+                cell.number_format = "yyyy-mm-dd"
+    for cell in [*sheet[1], *(sheet[sheet.max_row] if bold_last and rows else ())]:
+        cell.font = Font(bold=True)
+    for index, width in enumerate(widths):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return _attachment(HttpResponse(out.getvalue(), content_type=XLSX), filename)
+
+
+def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
