@@ -25,11 +25,13 @@ def test_it_reads_the_agents_guide_in_the_viewers_language(lang, suffix):
     assert 'id="guide-fallback"' not in html
 
 
-@pytest.mark.parametrize("lang, heading", [("en", "Supervisor"), ("fr", "superviseur")])
+@pytest.mark.parametrize("lang, heading", [("en", "Supervisor"), ("fr", "superviseur"),
+                                           ("zh-hans", "主管")])
 def test_it_reads_the_supervisors_guide(lang, heading):
     html = web().get("/aide/superviseurs/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
-    assert heading in first_heading(DOCS / f"guide-supervisor{'.en' if lang == 'en' else ''}.md")
+    assert heading in first_heading(DOCS / f"guide-supervisor{guides.SUFFIXES[lang]}.md")
     assert re.search(rf"<h1 [^>]*>[^<]*{heading}", html)
+    assert 'id="guide-fallback"' not in html
 
 
 def test_it_falls_back_to_french_when_a_translation_is_missing(tmp_path, monkeypatch):
