@@ -243,7 +243,7 @@ def test_it_computes_in_a_few_queries(history, django_assert_max_num_queries):
     assert connection.vendor in ("sqlite", "postgresql")
 
 
-@pytest.mark.parametrize("lang, word", [("en", "Parcels per agent-hour"), ("zh-hans", "每代理人小时包裹数")])
+@pytest.mark.parametrize("lang, word", [("en", "Parcels per agent-hour"), ("zh-hans", "每操作员小时包裹数")])
 def test_it_speaks_the_viewers_language(history, charlie, lang, word):
     client = web(charlie)
     client.cookies["django_language"] = lang

@@ -83,3 +83,18 @@ def test_it_says_the_trades_words_as_the_glossary_does(lang, domain):
                     and words[lang].lower() not in msgstr.lower()):
                 off.append(f"{french!r} in {msgid!r} → {msgstr!r}")
     assert off == []
+
+
+# The same French in the app and on the pages, said differently on purpose: a menu's
+# « Colis » (the parcels) and the form's field « Colis » (one parcel).
+CONTEXTS = {"Colis"}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hans"])
+def test_the_app_and_the_pages_say_the_same_words_the_same_way(lang):
+    """A task « Terminé » read « Completed » on the board and « Done » on the tablet."""
+    pages, app = catalogue(lang, "django"), catalogue(lang, "djangojs")
+    differ = [f"{msgid!r}: {pages[msgid]!r} ≠ {app[msgid]!r}"
+              for msgid in sorted(pages.keys() & app.keys() - CONTEXTS)
+              if pages[msgid] and app[msgid] and pages[msgid] != app[msgid]]
+    assert differ == []
