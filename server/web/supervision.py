@@ -1,18 +1,27 @@
 """« Synchronisation »: every agent and device, queue health, the last 24 h, and actions."""
 
+import hashlib
+import re
 import uuid
+from datetime import datetime
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import Prefetch
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+from redis.exceptions import RedisError
 
 from server import inputs
-from server.accounts.models import Device, User
-from server.cargo.models import Lot
+from server.accounts.models import Device
 from sync import actions, health
 from sync.models import FAILED_STATES, ColisTask, TaskEvent
 
@@ -20,34 +29,147 @@ from . import queries
 from .access import supervisor
 from .board import with_clients
 from .charts import hourly_svg
+from .templatetags.web_extras import duration
 
 FAILED_SHOWN = 50
+LIVE_STATE = "supervision:live:{}"  # cache key: a version → its rows' and health's digests
+LIVE_KEEP = 600  # seconds a version stays known to the polls (a miss answers the whole part)
+ROW_HTML = "supervision:row:{}:{}"  # cache key: language, a row's digest → its <tr>
+AGE = '<time datetime="{}" data-since>{}</time>'  # as web_extras.since writes an age
+AGES = re.compile(r'<time datetime="([^"<>]+)" data-since>[^<]*</time>')
+
+
+def _digest(*parts) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=8).hexdigest()
+
+
+def _row_digest(row: queries.SyncRow) -> str:
+    """Everything a row shows but its ages, which the page's script keeps current itself;
+    what depends on the time (a reason, an expired token) is in it."""
+    device = row.device
+    shown = device and (device.pk, device.name, device.last_seen_at, device.outbox_pending,
+                        device.outbox_photos, device.oldest_pending_at, device.numeros_unused,
+                        device.is_revoked, device.is_expired)
+    return _digest(row.user.pk, row.user.username, shown, row.pending, row.running,
+                   row.failed, row.oldest_pending_at, row.reasons)
 
 
 def _live(request) -> dict:
+    """The live part's context, with its version: a digest of each row, of the health
+    card, and of them all (the same version: nothing to redraw)."""
+    rows = queries.sync_rows()
     report = health.report()
     swept = parse_datetime((report.get("sweeper") or {}).get("at") or "")
-    return {"rows": queries.sync_rows(), "health": report, "swept_at": swept}
+    # The oldest pending task is the oldest of the rows' (they count every open task).
+    oldest = min((row.oldest_pending_at for row in rows if row.oldest_pending_at), default=None)
+    for row in rows:
+        row.key = f"{row.user.pk}-{row.device.pk if row.device else 0}"
+        row.digest = _row_digest(row)
+    health_digest = _digest(sorted((k, repr(v)) for k, v in report.items()
+                                   if k != "oldest_pending_age"),
+                            oldest, request.user.can_manage_queues)
+    version = _digest(get_language(), request.user.pk, health_digest,
+                      [(row.key, row.digest) for row in rows])
+    return {"rows": rows, "health": report, "swept_at": swept, "oldest_pending_at": oldest,
+            "health_digest": health_digest, "version": version,
+            "now": timezone.now().isoformat(timespec="milliseconds")}
+
+
+def _draw(rows: list[queries.SyncRow]) -> list[queries.SyncRow]:
+    """Give each of `rows` its `html`, its <tr>: from the cache when a row with the same
+    digest was drawn in the same language (200 agents: most rows have not changed since the
+    last poll), its ages brought up to date; the others rendered, and kept."""
+    language = get_language()
+    names = {row.key: ROW_HTML.format(language, row.digest) for row in rows}
+    try:
+        cached = cache.get_many(names.values())
+    except RedisError:
+        cached = {}
+    drawn = {names[row.key]: render_to_string("web/_supervision_row.html", {"row": row})
+             for row in rows if names[row.key] not in cached}
+    if drawn:
+        try:
+            cache.set_many(drawn, LIVE_KEEP)
+        except RedisError:
+            pass
+    now = timezone.now()
+
+    def age(match: re.Match) -> str:
+        return AGE.format(match[1], duration((now - datetime.fromisoformat(match[1]))
+                                              .total_seconds()))
+
+    for row in rows:  # a cached row is HTML this function rendered
+        row.html = mark_safe(AGES.sub(age, cached.get(names[row.key])  # noqa: S308
+                                      or drawn[names[row.key]]))
+    return rows
+
+
+def _remember(live: dict) -> None:
+    """Keep what the version shows, for the next poll to send only what differs."""
+    state = {"rows": {row.key: row.digest for row in live["rows"]},
+             "health": live["health_digest"]}
+    try:
+        cache.set(LIVE_STATE.format(live["version"]), state, LIVE_KEEP)
+    except RedisError:
+        pass  # the next poll gets the whole part
+
+
+def _recall(version: str) -> dict | None:
+    try:
+        return cache.get(LIVE_STATE.format(version))
+    except RedisError:
+        return None
 
 
 @supervisor
 def overview(request):
+    live = _live(request)
+    _remember(live)
+    _draw(live["rows"])
     failed = (ColisTask.objects.filter(status__in=FAILED_STATES)
               .select_related("lot", "initiated_by", "device").order_by("-updated_at"))
+    agents, lots = queries.failed_choices()
     return render(request, "web/supervision.html", {
-        **_live(request),
+        **live,
         "chart": hourly_svg(queries.hourly_chart(), _("Dernières 24 heures")),
         "failed": with_clients(list(failed[:FAILED_SHOWN])), "n_failed": failed.count(),
-        "agents": User.objects.filter(colis_tasks__status__in=FAILED_STATES).distinct()
-        .order_by("username"),
-        "lots": Lot.objects.filter(tasks__status__in=FAILED_STATES).distinct(),
+        # Thousands of lots may have failures: their <option>s are joined here, not looped
+        # over in the template (a tenth of the time).
+        "agent_options": format_html_join("", '<option value="{}">{}</option>', agents),
+        "lot_options": format_html_join("", '<option value="{}">{}</option>', lots),
     })
 
 
 @supervisor
 def fragment(request):
-    """The live part of the page (rows and health), re-rendered for the polling script."""
-    return render(request, "web/_supervision_live.html", _live(request))
+    """The live part (rows and health) for the polling script.
+
+    Without `v`: the whole part as HTML. With `v`, the version the page shows: 204 when
+    nothing changed; else JSON with the new version and only what differs from `v` (the
+    changed rows, the rows' order if it moved, the health card if it changed), or the whole
+    part (`full`) when `v` is no longer known or the table was or becomes empty."""
+    live = _live(request)
+    known = request.GET.get("v")
+    if known is None:
+        _draw(live["rows"])
+        return render(request, "web/_supervision_live.html", live)
+    if known == live["version"]:
+        return HttpResponse(status=204)
+    _remember(live)
+    rows = live["rows"]
+    answer = {"version": live["version"], "now": live["now"]}
+    before = _recall(known) if known else None
+    if not before or not before["rows"] or not rows:
+        _draw(rows)
+        answer["full"] = render_to_string("web/_supervision_live.html", live, request)
+        return JsonResponse(answer)
+    changed = _draw([row for row in rows if before["rows"].get(row.key) != row.digest])
+    answer["rows"] = {row.key: row.html for row in changed}
+    order = [row.key for row in rows]
+    answer["order"] = order if order != list(before["rows"]) else None
+    answer["health"] = (render_to_string("web/_supervision_health.html", live, request)
+                        if before["health"] != live["health_digest"] else None)
+    return JsonResponse(answer)
 
 
 def _selection(request):
