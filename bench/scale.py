@@ -32,16 +32,17 @@ LOTS_START, LOTS_END = "<!-- lots part -->", "<!-- /lots part -->"
 
 def _default_new(cur) -> None:
     """Give each column whose model field has a constant default that default in the
-    database too: a field that a later migration adds, which the INSERTs here do not name,
-    is then filled as Django would fill it."""
+    database too (a text field without one: Django's empty string): a field that a later
+    migration adds, which the INSERTs here do not name, is then filled as Django would."""
     from server.cargo.models import Colis, Lot
     from sync.models import ColisTask, TaskEvent
 
     for model in (Lot, Colis, ColisTask, TaskEvent):
         for f in model._meta.concrete_fields:
-            if f.has_default() and isinstance(f.default, int | str) and not f.null:
+            default = f.get_default()
+            if not f.null and not f.primary_key and isinstance(default, int | str):
                 cur.execute(f'ALTER TABLE "{model._meta.db_table}" ALTER COLUMN "{f.column}"'
-                            " SET DEFAULT %s", [f.default])
+                            " SET DEFAULT %s", [default])
 
 
 def _load(n: int, db: str = DB) -> None:
