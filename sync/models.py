@@ -108,6 +108,8 @@ class ColisTask(models.Model):
             models.Index(fields=["-updated_at"], include=["initiated_by", "lot"],
                          condition=Q(status__in=sorted(FAILED_STATES)),
                          name="task_failed_recent"),
+            # A lot's page lists its tasks newest first, a page at a time (server/web/lots.py).
+            models.Index(fields=["lot", "created_at", "id"], name="task_lot_created"),
         ]
 
     def __str__(self) -> str:
