@@ -145,7 +145,7 @@ def test_a_poll_sends_the_health_card_when_it_changed(alice, charlie, colis_data
     assert answer["order"] is None  # one row, still in its place
 
 
-def test_an_unknown_version_gets_the_whole_live_part(alice, charlie, colis_data):
+def test_a_forgotten_version_gets_the_whole_live_part(alice, charlie, colis_data):
     device_client(alice, "GZ-1")
     answer = _poll(web(charlie), "not-a-version").json()
     assert "GZ-1" in answer["full"] and "État des files" in answer["full"]
@@ -180,3 +180,10 @@ def test_the_revoke_buttons_share_one_form_with_its_confirmation(alice, charlie)
     assert html.count("{% csrf") == 0 and '<form method="post" id="revoke" data-confirm=' in html
     assert (f'<button form="revoke" formaction="/supervision/appareils/{api.device.pk}/revoquer/"'
             in html)
+
+
+def test_a_poll_naming_no_known_version_gets_the_whole_part(charlie):
+    client = web(charlie)
+    for version in ("", "0123456789abcdef", "x" * 400):
+        answer = _poll(client, version).json()
+        assert "État des files" in answer["full"] and answer["version"] != version

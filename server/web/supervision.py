@@ -36,6 +36,7 @@ LIVE_STATE = "supervision:live:{}"  # cache key: a version → its rows' and hea
 LIVE_KEEP = 600  # seconds a version stays known to the polls (a miss answers the whole part)
 ROW_HTML = "supervision:row:{}:{}"  # cache key: language, a row's digest → its <tr>
 AGE = '<time datetime="{}" data-since>{}</time>'  # as web_extras.since writes an age
+VERSION = re.compile(r"[0-9a-f]{16}")
 AGES = re.compile(r'<time datetime="([^"<>]+)" data-since>[^<]*</time>')
 
 
@@ -104,12 +105,15 @@ def _draw(rows: list[queries.SyncRow]) -> list[queries.SyncRow]:
     return rows
 
 
-def _remember(live: dict) -> None:
-    """Keep what the version shows, for the next poll to send only what differs."""
+def _remember(live: dict, touch: bool = False) -> None:
+    """Keep what the version shows, for the next poll to send only what differs (`touch`:
+    it is kept already; keep it longer, unless it is gone)."""
     state = {"rows": {row.key: row.digest for row in live["rows"]},
              "health": live["health_digest"]}
+    key = LIVE_STATE.format(live["version"])
     try:
-        cache.set(LIVE_STATE.format(live["version"]), state, LIVE_KEEP)
+        if not (touch and cache.touch(key, LIVE_KEEP)):
+            cache.set(key, state, LIVE_KEEP)
     except RedisError:
         pass  # the next poll gets the whole part
 
@@ -158,7 +162,9 @@ def fragment(request):
         _draw(live["rows"])
         return render(request, "web/_supervision_live.html", live)
     if known == live["version"]:
+        _remember(live, touch=True)
         return HttpResponse(status=204)
+    known = known if VERSION.fullmatch(known) else ""
     _remember(live)
     rows = live["rows"]
     answer = {"version": live["version"], "now": live["now"]}
