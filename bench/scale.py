@@ -165,13 +165,15 @@ def _version(base: str, session) -> str:
 
 
 def _forget_rows(stack: Stack):
-    """Drop the supervisor page's cached rows: its next drawing renders all 200 of them."""
+    """Drop the supervisor page's cached rows: its next drawing renders all of them (the 200
+    agents' and devices' and the 50 failed tasks')."""
     import redis
 
     conn = redis.Redis.from_url(stack.redis_url)
 
     def forget() -> None:
-        keys = list(conn.scan_iter("*supervision:row:*", count=1000))
+        keys = [key for kind in ("row", "task")
+                for key in conn.scan_iter(f"*supervision:{kind}:*", count=1000)]
         if keys:
             conn.delete(*keys)
     return forget
@@ -542,8 +544,8 @@ change (changes feed, task list, agent board) took ×{min(same):.2f}–×{max(sa
 first-round p95: read the supervisor's ratios against that.
 
 The supervisor's page: {AGENTS} rows of agents and devices, the 50 newest of
-{n * 5 // 1000:,} failures and the 24 h chart. Each row is drawn once per change: its HTML is
-cached under a digest of what it shows (the ages in it are brought up to date when it is
+{n * 5 // 1000:,} failures and the 24 h chart. Each row (of both tables) is drawn once per change: its HTML
+is cached under a digest of what it shows (the ages in it are brought up to date when it is
 served, and counted by the page's script between polls), so the page draws only the rows
 that changed since any page or poll drew them; the row "no row drawn before" empties that
 cache before each request. A poll names the version its page shows: nothing changed is

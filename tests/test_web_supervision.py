@@ -187,3 +187,15 @@ def test_a_poll_naming_no_known_version_gets_the_whole_part(charlie):
     for version in ("", "0123456789abcdef", "x" * 400):
         answer = _poll(client, version).json()
         assert "État des files" in answer["full"] and answer["version"] != version
+
+
+def test_a_failed_task_row_is_redrawn_when_what_it_shows_changes(alice, charlie, colis_data):
+    task = send(alice, colis_data)[0]
+    set_status([task], Status.FAILED_FINAL, error_code="", error_message="Premier motif")
+    client = web(charlie)
+    assert "Premier motif" in client.get("/supervision/").content.decode()
+    ColisTask.objects.filter(pk=task.pk).update(error_message="Second motif")  # same updated_at
+    html = client.get("/supervision/").content.decode()
+    assert "Second motif" in html and "Premier motif" not in html
+    assert '<form method="post" id="cancel" data-confirm="Annuler cette tâche ?">' in html
+    assert f'<button form="cancel" formaction="/taches/{task.task_id}/annuler/"' in html

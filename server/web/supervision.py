@@ -34,7 +34,7 @@ from .templatetags.web_extras import duration
 FAILED_SHOWN = 50
 LIVE_STATE = "supervision:live:{}"  # cache key: a version → its rows' and health's digests
 LIVE_KEEP = 600  # seconds a version stays known to the polls (a miss answers the whole part)
-ROW_HTML = "supervision:row:{}:{}"  # cache key: language, a row's digest → its <tr>
+FRAGMENT = "supervision:{}:{}:{}"  # cache key: kind, language, digest → a row's <tr>
 AGE = '<time datetime="{}" data-since>{}</time>'  # as web_extras.since writes an age
 VERSION = re.compile(r"[0-9a-f]{16}")
 AGES = re.compile(r'<time datetime="([^"<>]+)" data-since>[^<]*</time>')
@@ -77,17 +77,33 @@ def _live(request) -> dict:
 
 
 def _draw(rows: list[queries.SyncRow]) -> list[queries.SyncRow]:
-    """Give each of `rows` its `html`, its <tr>: from the cache when a row with the same
-    digest was drawn in the same language (200 agents: most rows have not changed since the
-    last poll), its ages brought up to date; the others rendered, and kept."""
+    """Give each row of agents and devices its `html`, its <tr> (see _drawn)."""
+    return _drawn(rows, "web/_supervision_row.html", "row", lambda row: row.digest)
+
+
+def _failed_digest(task: ColisTask) -> str:
+    """Everything a failed task's row shows but its age (with_clients' colis and client)."""
+    colis = task.colis_id and task.colis  # the colis with_clients gave it, if any
+    return _digest(task.pk, task.task_id, task.status, task.error_code, task.error_message,
+                   task.operation, task.updated_at, task.initiated_by.username,
+                   task.device and task.device.name, task.lot and task.lot.numero_lot,
+                   colis and (colis.numero_suivi, colis.lot and colis.lot.numero_lot),
+                   task.client_name)
+
+
+def _drawn(items: list, template: str, name: str, digest) -> list:
+    """Give each of `items` its `html`: `template` rendered with it as `name`, from the
+    cache when an item with the same digest (of all it shows but its ages) was drawn in the
+    same language (200 agents: most rows have not changed since the last poll), its ages
+    brought up to date; the others rendered (no request: no CSRF token in them), and kept."""
     language = get_language()
-    names = {row.key: ROW_HTML.format(language, row.digest) for row in rows}
+    names = [FRAGMENT.format(name, language, digest(item)) for item in items]
     try:
-        cached = cache.get_many(names.values())
+        cached = cache.get_many(names)
     except RedisError:
         cached = {}
-    drawn = {names[row.key]: render_to_string("web/_supervision_row.html", {"row": row})
-             for row in rows if names[row.key] not in cached}
+    drawn = {key: render_to_string(template, {name: item})
+             for key, item in zip(names, items, strict=True) if key not in cached}
     if drawn:
         try:
             cache.set_many(drawn, LIVE_KEEP)
@@ -99,10 +115,9 @@ def _draw(rows: list[queries.SyncRow]) -> list[queries.SyncRow]:
         return AGE.format(match[1], duration((now - datetime.fromisoformat(match[1]))
                                               .total_seconds()))
 
-    for row in rows:  # a cached row is HTML this function rendered
-        row.html = mark_safe(AGES.sub(age, cached.get(names[row.key])  # noqa: S308
-                                      or drawn[names[row.key]]))
-    return rows
+    for key, item in zip(names, items, strict=True):  # a cached one is HTML drawn here
+        item.html = mark_safe(AGES.sub(age, cached.get(key) or drawn[key]))  # noqa: S308
+    return items
 
 
 def _remember(live: dict, touch: bool = False) -> None:
@@ -143,7 +158,9 @@ def overview(request):
     return render(request, "web/supervision.html", {
         **live,
         "chart": hourly_svg(queries.hourly_chart(), _("Dernières 24 heures")),
-        "failed": with_clients(list(failed[:FAILED_SHOWN])), "n_failed": failed.count(),
+        "failed": _drawn(with_clients(list(failed[:FAILED_SHOWN])),
+                         "web/_supervision_failed.html", "task", _failed_digest),
+        "n_failed": failed.count(),
         "agent_options": _options(agents), "lot_options": _options(lots),
     })
 
