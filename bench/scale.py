@@ -29,6 +29,7 @@ BIG_LOT = "SCALE-BIG"  # the lots part's sea lot, outside the scenario's count o
 BIG_COLIS = 10_000
 LOTS_START, LOTS_END = "<!-- lots part -->", "<!-- /lots part -->"
 # p95 ms of the first round's run (bench/RESULTS.md, 2026-12-04), by the start of a row's name.
+FIRST_ROUND_CODE = "0d4e9d3e824d31589e771b50558d75f7c0faf6ec"  # the code of those figures
 FIRST_ROUND = {"changes feed, since": 10.8, "changes feed, first sync": 44.8,
                "agent task list": 14.8, "agent board": 83.6, "supervisor ": 307.1}
 
@@ -271,6 +272,106 @@ def _time(base: str, eps: dict, reps: int, per_run: int) -> dict:
     return res
 
 
+# --- the supervisor's page against the first round's code, in the same run ----------------
+
+def _first_round_web(stack: Stack) -> str | None:
+    """gunicorn on the first round's code (`git archive` of FIRST_ROUND_CODE, in var/) and
+    this run's database: its page drew every row each time, its polls the whole live part.
+    None without git (a copy of the tree without its history)."""
+    import subprocess
+    import sys
+
+    from .env import ROOT, VAR, free_port, wait_http
+
+    where = VAR / f"first-round-{FIRST_ROUND_CODE[:12]}"
+    if not (where / "manage.py").exists():
+        try:
+            tree = subprocess.run(["git", "-C", str(ROOT), "archive", FIRST_ROUND_CODE],
+                                  capture_output=True, check=True, timeout=120).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        where.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["tar", "-x", "-C", str(where)], input=tree, check=True, timeout=120)
+    port = free_port()
+    log = open(VAR / f"gunicorn-{port}.log", "ab")  # noqa: SIM115 - the child keeps it
+    proc = subprocess.Popen(
+        [str(os.path.join(os.path.dirname(sys.executable), "gunicorn")), "server.wsgi",
+         "--chdir", str(where), "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--threads", "4", "--timeout", "60"],
+        cwd=where, env={**stack.env, "PYTHONPATH": str(where)}, stdout=log, stderr=log,
+        start_new_session=True)
+    stack.procs.append(proc)  # stopped with the stack
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base, proc)
+    return base
+
+
+def _vs_first_round(stack: Stack, base: str, old: str, reps: int, per_run: int) -> dict:
+    """Each case on this code, then at once on the first round's (the same load for both),
+    `reps` times: p50 and p95 of each run of `per_run` sequential GETs."""
+    from server.accounts.models import User
+
+    session = _login(base, "superviseur")
+    forget, flip = _forget_rows(stack), _flipper(User.objects.get(username="agent100"))
+    state = {}
+
+    def poll_path() -> str:
+        return f"/supervision/live/?v={state['v']}"
+
+    cases = {  # name → (this code's path, before each of its GETs, the first round's path)
+        "supervisor page": (lambda: "/supervision/", None, "/supervision/"),
+        "supervisor page, no row drawn before": (lambda: "/supervision/", forget,
+                                                 "/supervision/"),
+        "poll, nothing changed (then: the whole live part)": (poll_path, None,
+                                                              "/supervision/live/"),
+        "poll, one task changed (then: the whole live part)": (poll_path, flip,
+                                                               "/supervision/live/"),
+    }
+    out = {}
+    for name, (path, before, then) in cases.items():
+        state["v"] = _version(base, session)
+        session.get(old + then, timeout=60)  # warm both
+        runs = {"now": [], "then": []}
+        for _ in range(reps):
+            for side in ("now", "then"):
+                lat = []
+                for _ in range(per_run):
+                    if side == "now" and before:
+                        before()
+                    url = base + path() if side == "now" else old + then
+                    t = time.perf_counter()
+                    response = session.get(url, timeout=120)
+                    lat.append((time.perf_counter() - t) * 1000)
+                    assert response.status_code in (200, 204), (url, response.status_code)
+                    if response.status_code == 200 and "/live/?v=" in url:
+                        state["v"] = response.json()["version"]
+                runs[side].append(lat)
+        out[name] = {side: {"p50": [percentile(r, 50) for r in lat],
+                            "p95": [percentile(r, 95) for r in lat]}
+                     for side, lat in runs.items()}
+    flip.restore()
+    return out
+
+
+def _vs_md(vs: dict | None, per_run: int) -> str:
+    if not vs:
+        return "(The first round's code could not be extracted: no git here.)"
+    rows = [[name, spread(r["now"]["p50"]), spread(r["now"]["p95"]), spread(r["then"]["p50"]),
+             spread(r["then"]["p95"]), ratio(r["then"]["p95"], r["now"]["p95"])]
+            for name, r in vs.items()]
+    return f"""### The supervisor's page against the first round's code, same run
+
+The first round's code (`git archive {FIRST_ROUND_CODE[:12]}`) served by a second gunicorn
+(one process, 4 threads) on the same database; each run of {per_run} sequential requests on this
+code is followed at once by the same on the first round's, so both see the same load.
+× = first round's p95 ÷ this code's p95 (> 1 is faster). The first round's page drew all
+its rows each time, and its poll re-drew the whole live part, changed or not.
+
+{table(["what", "now p50 ms", "now p95 ms", "first round's code p50 ms",
+        "first round's code p95 ms", "× p95"], rows)}
+"""
+
+
 # --- the lots part -----------------------------------------------------------------------
 
 def _big_lot(n: int = BIG_COLIS) -> int:
@@ -484,10 +585,13 @@ def run(quick: bool = False, lots_only: bool = False, db: str = DB) -> str:
         load_s = time.monotonic() - t0
         base = stack.web(workers=1, threads=4)
         res = {} if lots_only else _time(base, _endpoints(stack, base), reps, per_run)
+        vs = None
+        if not lots_only and (old := _first_round_web(stack)):
+            vs = _vs_first_round(stack, base, old, reps, per_run // 2)
         lots = _lots_part(base, big, reps, per_run)
     if lots_only:
         return _write_lots(_lots_md(lots, n))
-    return _write(res, lots, n, reps, per_run, load_s, time.monotonic() - t0)
+    return _write(res, vs, lots, n, reps, per_run, load_s, time.monotonic() - t0)
 
 
 def _rebuild(stack: Stack, n: int, db: str) -> None:
@@ -508,8 +612,8 @@ def _target(p95: float, limit: float, n: int) -> str:
     return "met" if p95 < limit else "missed"
 
 
-def _write(res: dict, lots: dict, n: int, reps: int, per_run: int, load_s: float,
-           elapsed: float) -> str:
+def _write(res: dict, vs: dict | None, lots: dict, n: int, reps: int, per_run: int,
+           load_s: float, elapsed: float) -> str:
     load = os.getloadavg()[0]
 
     def first(name: str) -> tuple[str, str]:
@@ -559,6 +663,8 @@ supervisor page p95 < 100 ms: **{_target(page, 100, n)}** ({page:.0f} ms; {cold:
 no row drawn before), its polls' worst p95 {polls:.0f} ms; « Résultats » p95 < 200 ms
 (issue 18): **{_target(results, 200, n)}** ({results:.0f} ms).
 Scenario wall time {elapsed:.0f} s.
+
+{_vs_md(vs, per_run // 2)}
 
 {_lots_md(lots, n)}
 
