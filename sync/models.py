@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -111,6 +112,18 @@ class ColisTask(models.Model):
             models.Index(fields=["initiated_by", "status", "created_at"],
                          name="task_user_status"),
             models.Index(fields=["status", "completed_at"], name="task_status_completed"),
+            # « Synchronisation » (server/web/queries.py): its rows count the open tasks per
+            # agent and device from this index alone, and its failed list reads the newest
+            # failures and their agents and lots from the other; a few thousand entries at
+            # a million tasks, instead of the table.
+            models.Index(fields=["initiated_by", "device", "status", "created_at"],
+                         condition=Q(status__in=sorted(ACTIVE | FAILED_STATES)),
+                         name="task_open_by_device"),
+            models.Index(fields=["-updated_at"], include=["initiated_by", "lot"],
+                         condition=Q(status__in=sorted(FAILED_STATES)),
+                         name="task_failed_recent"),
+            # A lot's page lists its tasks newest first, a page at a time (server/web/lots.py).
+            models.Index(fields=["lot", "created_at", "id"], name="task_lot_created"),
         ]
 
     def __str__(self) -> str:

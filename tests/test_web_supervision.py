@@ -103,3 +103,99 @@ def test_it_finds_a_colis_by_its_numero_de_suivi_with_its_history(alice, charlie
     response = web(charlie).get("/supervision/recherche/", {"q": colis.numero_suivi.lower()})
     assert [t.pk for t in response.context["tasks"]] == [task.pk]
     assert "Reçu de l&#x27;appareil" in response.content.decode()
+
+
+def _poll(client, version: str):
+    return client.get("/supervision/live/", {"v": version})
+
+
+def test_a_poll_with_nothing_changed_returns_nothing_to_render(alice, charlie, colis_data):
+    send(alice, colis_data, n=2, api=device_client(alice, "GZ-1"))
+    client = web(charlie)
+    version = client.get("/supervision/").context["version"]
+    response = _poll(client, version)
+    assert response.status_code == 204 and response.content == b""
+    assert _poll(client, version).status_code == 204  # and again
+
+
+def test_a_changed_task_re_renders_its_row_only(alice, bob, charlie, colis_data):
+    send(alice, colis_data, n=2, api=device_client(alice, "GZ-1"))
+    bobs = device_client(bob, "YW-1")
+    tasks = send(bob, colis_data, n=2, api=bobs)
+    client = web(charlie)
+    page = client.get("/supervision/")
+    set_status(tasks[1:], Status.FAILED_RETRY)  # not the oldest pending: the health card stays
+    answer = _poll(client, page.context["version"]).json()
+    key = f"{bob.pk}-{bobs.device.pk}"
+    assert list(answer["rows"]) == [key] and "full" not in answer
+    assert answer["rows"][key].startswith(f'<tr data-key="{key}" class="attention">')
+    assert "Tâches en échec" in answer["rows"][key] and "GZ-1" not in answer["rows"][key]
+    assert answer["order"] == [key, f"{alice.pk}-{alice.devices.get().pk}"]  # attention first
+    assert answer["health"] is None
+    assert _poll(client, answer["version"]).status_code == 204  # the new version is known
+
+
+def test_a_poll_sends_the_health_card_when_it_changed(alice, charlie, colis_data):
+    tasks = send(alice, colis_data, n=2, api=device_client(alice, "GZ-1"))
+    client = web(charlie)
+    version = client.get("/supervision/").context["version"]
+    set_status(tasks, Status.FAILED_FINAL)
+    answer = _poll(client, version).json()
+    assert "tâches en échec définitif" in answer["health"] and len(answer["rows"]) == 1
+    assert answer["order"] is None  # one row, still in its place
+
+
+def test_a_forgotten_version_gets_the_whole_live_part(alice, charlie, colis_data):
+    device_client(alice, "GZ-1")
+    answer = _poll(web(charlie), "not-a-version").json()
+    assert "GZ-1" in answer["full"] and "État des files" in answer["full"]
+    assert answer["version"] and "rows" not in answer
+
+
+def test_a_new_device_is_sent_with_the_order(alice, bob, charlie):
+    device_client(alice, "GZ-1")
+    client = web(charlie)
+    version = client.get("/supervision/").context["version"]
+    new = device_client(bob, "YW-1")
+    answer = _poll(client, version).json()
+    key = f"{bob.pk}-{new.device.pk}"
+    assert list(answer["rows"]) == [key] and key in answer["order"] and len(answer["order"]) == 2
+
+
+def test_ages_are_current_in_a_row_drawn_before(alice, charlie):
+    api = device_client(alice, "GZ-1")
+    seen = timezone.now() - timedelta(minutes=3)
+    Device.objects.filter(pk=api.device.pk).update(last_seen_at=seen)
+    client = web(charlie)
+    first = client.get("/supervision/live/").content.decode()
+    assert f'<time datetime="{seen.isoformat(timespec="seconds")}" data-since>3 min' in first
+    Device.objects.filter(pk=api.device.pk).update(last_seen_at=seen - timedelta(hours=1))
+    again = client.get("/supervision/live/").content.decode()
+    assert "data-since>1 h 03 min</time>" in again
+
+
+def test_the_revoke_buttons_share_one_form_with_its_confirmation(alice, charlie):
+    api = device_client(alice, "GZ-1")
+    html = web(charlie).get("/supervision/").content.decode()
+    assert html.count("{% csrf") == 0 and '<form method="post" id="revoke" data-confirm=' in html
+    assert (f'<button form="revoke" formaction="/supervision/appareils/{api.device.pk}/revoquer/"'
+            in html)
+
+
+def test_a_poll_naming_no_known_version_gets_the_whole_part(charlie):
+    client = web(charlie)
+    for version in ("", "0123456789abcdef", "x" * 400):
+        answer = _poll(client, version).json()
+        assert "État des files" in answer["full"] and answer["version"] != version
+
+
+def test_a_failed_task_row_is_redrawn_when_what_it_shows_changes(alice, charlie, colis_data):
+    task = send(alice, colis_data)[0]
+    set_status([task], Status.FAILED_FINAL, error_code="", error_message="Premier motif")
+    client = web(charlie)
+    assert "Premier motif" in client.get("/supervision/").content.decode()
+    ColisTask.objects.filter(pk=task.pk).update(error_message="Second motif")  # same updated_at
+    html = client.get("/supervision/").content.decode()
+    assert "Second motif" in html and "Premier motif" not in html
+    assert '<form method="post" id="cancel" data-confirm="Annuler cette tâche ?">' in html
+    assert f'<button form="cancel" formaction="/taches/{task.task_id}/annuler/"' in html

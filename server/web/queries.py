@@ -113,13 +113,16 @@ def sync_rows(now: datetime | None = None) -> list[SyncRow]:
     unused = leases.unused_by_device(pk for _, pk in rows)  # leased numéros not used yet
     for row in rows.values():
         row.device.numeros_unused = unused.get(row.device.pk, 0)
-    stats = (ColisTask.objects.filter(status__in=ACTIVE | FAILED_STATES)
+    # Read from the partial index task_open_by_device alone (sync/models.py): counting
+    # `status`, one of its columns (never null), not `id`, which would read each row too.
+    stats = (ColisTask.objects.filter(status__in=ACTIVE | FAILED_STATES).order_by()
              .values("initiated_by", "device").annotate(
-                 pending=Count("pk", filter=Q(status=Status.PENDING)),
-                 running=Count("pk", filter=Q(status__in=RUNNING)),
-                 failed=Count("pk", filter=Q(status__in=FAILED_STATES)),
+                 pending=Count("status", filter=Q(status=Status.PENDING)),
+                 running=Count("status", filter=Q(status__in=RUNNING)),
+                 failed=Count("status", filter=Q(status__in=FAILED_STATES)),
                  oldest=Min("created_at", filter=Q(status=Status.PENDING))))
-    users = User.objects.in_bulk({s["initiated_by"] for s in stats})
+    users = {row.user.pk: row.user for row in rows.values()}
+    users |= User.objects.in_bulk({s["initiated_by"] for s in stats} - set(users))
     for s in stats:
         key = (s["initiated_by"], s["device"])
         row = rows.get(key) or rows.setdefault(key, SyncRow(users[s["initiated_by"]], None))
@@ -130,6 +133,19 @@ def sync_rows(now: datetime | None = None) -> list[SyncRow]:
     # The most reasons first, then by name: a silent tablet with failures tops the list.
     return sorted(rows.values(), key=lambda r: (-len(r.reasons), r.user.username,
                                                 r.device.name if r.device else ""))
+
+
+def failed_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """(agents, lots) with failed tasks, as (pk, name) for the bulk retry's two lists.
+
+    Their ids come from the partial index of failed tasks (task_failed_recent): a few
+    thousand entries at a million tasks, not a join of the whole table."""
+    failed = ColisTask.objects.filter(status__in=FAILED_STATES).order_by()
+    agents = (User.objects.filter(pk__in=failed.values("initiated_by")).order_by("username")
+              .values_list("pk", "username"))
+    lots = (Lot.objects.filter(pk__in=failed.filter(lot__isnull=False).values("lot"))
+            .order_by("-created_at", "-pk").values_list("pk", "numero_lot"))
+    return list(agents), list(lots)
 
 
 def attention_reasons(row: SyncRow, now: datetime) -> list[str]:
@@ -164,7 +180,7 @@ def hourly_chart(now: datetime | None = None) -> list[dict]:
 
     received = (ColisTask.objects.filter(created_at__gte=start)
                 .annotate(hour=TruncHour("created_at")).values("hour")
-                .annotate(n=Count("id")).values_list("hour", "n"))
+                .annotate(n=Count("*")).values_list("hour", "n"))  # from the index alone
     for hour, n in received:
         bucket(hour)["received"] += n
     for hour, n, median, p95 in _completed_by_hour(start):

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import template
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,6 +37,15 @@ def age(moment: datetime | None) -> str:
     if moment is None:
         return "—"
     return duration((timezone.now() - moment).total_seconds())
+
+
+@register.filter
+def since(moment: datetime | None) -> str:
+    """`age` in a <time> that the page's script keeps current between polls (« — » for none)."""
+    if moment is None:
+        return "—"
+    return format_html('<time datetime="{}" data-since>{}</time>',
+                       moment.isoformat(timespec="seconds"), age(moment))
 
 
 @register.filter
