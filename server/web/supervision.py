@@ -1,16 +1,19 @@
 """« Synchronisation »: every agent and device, queue health, the last 24 h, and actions."""
 
+import functools
 import hashlib
 import re
 import uuid
 from datetime import datetime
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
@@ -34,7 +37,7 @@ from .templatetags.web_extras import duration
 FAILED_SHOWN = 50
 LIVE_STATE = "supervision:live:{}"  # cache key: a version → its rows' and health's digests
 LIVE_KEEP = 600  # seconds a version stays known to the polls (a miss answers the whole part)
-FRAGMENT = "supervision:{}:{}:{}"  # cache key: kind, language, digest → a row's <tr>
+FRAGMENT = "supervision:{}:{}:{}:{}"  # cache key: release, kind, language, digest → a <tr>
 AGE = '<time datetime="{}" data-since>{}</time>'  # as web_extras.since writes an age
 VERSION = re.compile(r"[0-9a-f]{16}")
 AGES = re.compile(r'<time datetime="([^"<>]+)" data-since>[^<]*</time>')
@@ -91,13 +94,23 @@ def _failed_digest(task: ColisTask) -> str:
                    task.client_name)
 
 
+@functools.cache
+def _release(template: str) -> str:
+    """A digest of what draws a row besides its data: its template and the translations.
+    In the row's cache key, so that a deploy never serves rows the last release drew."""
+    sources = [Path(get_template(template).origin.name),
+               *sorted(Path(p) for base in settings.LOCALE_PATHS for p in Path(base).rglob("*.mo"))]
+    return _digest(*(path.read_bytes() for path in sources))[:8]
+
+
 def _drawn(items: list, template: str, name: str, digest) -> list:
     """Give each of `items` its `html`: `template` rendered with it as `name`, from the
     cache when an item with the same digest (of all it shows but its ages) was drawn in the
     same language (200 agents: most rows have not changed since the last poll), its ages
     brought up to date; the others rendered (no request: no CSRF token in them), and kept."""
     language = get_language()
-    names = [FRAGMENT.format(name, language, digest(item)) for item in items]
+    release = _release(template)
+    names = [FRAGMENT.format(release, name, language, digest(item)) for item in items]
     try:
         cached = cache.get_many(names)
     except RedisError:
