@@ -34,12 +34,13 @@ def run(settings, django_capture_on_commit_callbacks):
 
 
 def test_it_makes_a_batch_in_one_job_with_every_step_recorded(send, colis_data, tariffs,
-                                                              run):
+                                                              run, caplog):
     ids = send([item(**colis_data) for _ in range(5)])
     assert ColisTask.objects.values("rq_job_id").distinct().count() == 1
     before = max(ColisTask.objects.values_list("change_seq", flat=True))
 
     assert run(ids) == {"completed": 5}
+    assert "one by one" not in caplog.text  # made together, not after a failure
 
     tasks = list(ColisTask.objects.filter(task_id__in=ids).select_related("colis"))
     assert {t.status for t in tasks} == {Status.COMPLETED}
@@ -137,7 +138,7 @@ def stored(name: str) -> bytes:
 
 
 def test_it_makes_a_batchs_photos_in_one_job_with_every_step(send, alice, colis_data, tariffs,
-                                                              run, media):
+                                                              run, media, caplog):
     import io
 
     from PIL import Image
@@ -155,6 +156,7 @@ def test_it_makes_a_batchs_photos_in_one_job_with_every_step(send, alice, colis_
 
     assert run(ids) == {"completed": 4}
 
+    assert "one by one" not in caplog.text  # made together, not after a failure
     tasks = [ColisTask.objects.select_related("colis").get(task_id=i) for i in ids]
     assert [t.colis.photo_status for t in tasks] == ["ready"] * 3 + ["none"]
     assert stored(tasks[0].colis.image.name) == jpeg.strip(kept)  # the device's own bytes

@@ -220,13 +220,13 @@ def create_colis_many(items: list[tuple]) -> list:
     fields (photo_id and what sync.photos made of it); returns, in their order, the new
     Colis or the DomainError that refuses it (the others are created all the same).
     """
-    lot_ids = sorted({lot.pk for _, _, lot in items})
+    lot_ids = sorted({row[2].pk for row in items})
     lots = {row.pk: row for row in Lot.objects.select_for_update(no_key=True)
             .filter(pk__in=lot_ids).order_by("pk")}
-    clients = Client.objects.in_bulk({inputs.row_id(data.get("client")) for _, data, _ in items}
+    clients = Client.objects.in_bulk({inputs.row_id(row[1].get("client")) for row in items}
                                      - {None})
     out: list = []
-    given = [d.get("numero_suivi") for _, d, _ in items if d.get("numero_suivi") not in (None, "")]
+    given = [n for row in items if (n := row[1].get("numero_suivi")) not in (None, "")]
     taken = set(Colis.objects.filter(numero_suivi__in=[n for n in given if isinstance(n, str)])
                 .values_list("numero_suivi", flat=True))  # and, below, those of this batch
     for user, data, lot, *photo in items:
