@@ -1,6 +1,8 @@
 """Scenario 4, materialisation: colis per second per worker and queue-to-completed latency,
-for RQ's forking `Worker`, the non-forking `SimpleWorker` and the worker pool, with and
-without a photo, against the baseline doing the same work inside its request.
+for RQ's forking `Worker`, the non-forking `SimpleWorker` and the worker pool, without a
+photo, with the device's JPEG and with a WebP, against the baseline doing the same work
+inside its request and against the first round's figures; and where a colis with a photo
+spends its time, step by step (bench/photosteps.py).
 
 Throughput: N tasks are queued first, then a burst worker drains both queues (colis and
 notifications, as in the Procfile); the rate runs from the first job's start to the last
@@ -9,12 +11,13 @@ timestamps. Latency: a worker already running, tasks arriving one at a time at t
 load (200 devices × 70 colis an hour ≈ 4 colis/s), created_at → completed_at.
 """
 
+import io
 import os
 import time
 import uuid
 
-from . import photos, report
-from .env import Stack
+from . import photos, photosteps, report
+from .env import VAR, Stack
 from .stats import median, percentile, ratio, spread, table
 
 KINDS = {  # label → (worker class, pool size; 0 = plain rqworker)
@@ -25,17 +28,47 @@ KINDS = {  # label → (worker class, pool size; 0 = plain rqworker)
 ONE_BY_ONE = "SimpleWorker, batches of 1"  # every task its own job, as a save synced alone
 BATCH = 50  # items per device batch: the PWA's outbox sends up to 50 (pwa/js/sync.js)
 NOMINAL_RATE = 4.0  # colis/s
+DB = os.environ.get("BENCH_MATERIALISE_DB", "colis_bench_materialise")
+TARGET_PHOTO = 40.0  # colis/s per worker with a photo (issue 17)
+# The first round's figures (bench/RESULTS.md, 2026-11-26), colis/s per worker, by row.
+FIRST_ROUND = {
+    ("baseline (in the request)", "no photo"): 75.0, ("Worker (forks per job)", "no photo"): 281.9,
+    ("SimpleWorker", "no photo"): 485.6, ("worker pool ×2 (SimpleWorker)", "no photo"): 354.9,
+    (ONE_BY_ONE, "no photo"): 28.6, ("baseline (in the request)", "photo"): 2.4,
+    ("Worker (forks per job)", "photo"): 5.8, ("SimpleWorker", "photo"): 8.4,
+    ("worker pool ×2 (SimpleWorker)", "photo"): 4.9,
+    ("SimpleWorker", "WebP photo"): 8.4,  # no WebP then: the JPEG photo's figure
+}
+PHOTO_KINDS = ("no photo", "photo", "WebP photo")
+WEBP_QUALITY = 90  # the device's 1600 px photo as WebP: ≈ 115 KB
 
 
-def _uploads(user_id: int, count: int) -> list[str]:
-    """Completed tus uploads of the device-compressed photo, as if already sent."""
+def device_webp() -> bytes:
+    """The device's 1600 px photo as the PWA may send it soon: WebP, ≈ 120 KB."""
+    from PIL import Image
+
+    path = VAR / "device-1600.webp"
+    if path.exists():
+        return path.read_bytes()
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(photos.device_jpeg())).save(buf, "WEBP", quality=WEBP_QUALITY)
+    path.write_bytes(buf.getvalue())
+    return buf.getvalue()
+
+
+def photo_data(kind: str) -> bytes | None:
+    return {"no photo": None, "photo": photos.device_jpeg(), "WebP photo": device_webp()}[kind]
+
+
+def _uploads(user_id: int, count: int, data: bytes) -> list[str]:
+    """Completed tus uploads of the device-compressed photo `data`, as if already sent."""
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
     from sync import uploads
     from sync.models import Upload
 
-    data, ids, now = photos.device_jpeg(), [], timezone.now()
+    ids, now = [], timezone.now()
     for _ in range(count):
         photo_id = uuid.uuid4()
         name = uploads.storage().save(str(uuid.uuid4()), ContentFile(data))
@@ -49,14 +82,14 @@ def _uploads(user_id: int, count: int) -> list[str]:
 DEADLOCKS = {"ingest": 0}
 
 
-def _ingest(stack: Stack, count: int, photo: bool, agent: int = 0) -> list[str]:
+def _ingest(stack: Stack, count: int, photo: bytes | None, agent: int = 0) -> list[str]:
     from django.db import OperationalError
 
     from server.accounts.models import User
     from sync.ingest import ingest_batch
 
     user = User.objects.get(pk=stack.seed.user_ids[agent])
-    photo_ids = _uploads(user.pk, count) if photo else [None] * count
+    photo_ids = _uploads(user.pk, count, photo) if photo else [None] * count
     items = [stack.seed.item(agent, **({"photo_id": p} if p else {})) for p in photo_ids]
     for _ in range(5):  # a deadlock victim is resent, as the device would
         try:
@@ -105,7 +138,7 @@ def _timings(task_ids: list[str]) -> tuple[float, list[float]]:
                                                       for r in rows]
 
 
-def _throughput(stack: Stack, kind: str, photo: bool, count: int) -> float:
+def _throughput(stack: Stack, kind: str, photo: bytes | None, count: int) -> float:
     cls, pool = KINDS.get(kind, KINDS["SimpleWorker"])
     size = 1 if kind == ONE_BY_ONE else BATCH
     task_ids = []
@@ -117,7 +150,7 @@ def _throughput(stack: Stack, kind: str, photo: bool, count: int) -> float:
     return _timings(task_ids)[0]
 
 
-def _latency(stack: Stack, kind: str, photo: bool, seconds: float) -> list[float]:
+def _latency(stack: Stack, kind: str, photo: bytes | None, seconds: float) -> list[float]:
     import redis
     from rq import Worker
 
@@ -156,57 +189,100 @@ def _baseline(stack: Stack, photo: bool, count: int) -> float:
 
 def run(quick: bool = False) -> str:
     reps, seconds = (2, 8) if quick else (3, 15)
-    sizes = {False: 100 if quick else 200, True: 30 if quick else 60}
+    sizes = {"no photo": 100 if quick else 200, "photo": 30 if quick else 60}
+    sizes["WebP photo"] = sizes["photo"]
     res: dict = {}
     t0 = time.monotonic()
-    with Stack(agents=2) as stack:
-        photos.device_jpeg()
-        for photo in (False, True):
-            res[("baseline (in the request)", photo)] = {
-                "rate": [_baseline(stack, photo, sizes[photo] // (4 if photo else 1))
-                         for _ in range(reps)], "lat": []}
-            for kind in KINDS:
-                rates = [_throughput(stack, kind, photo, sizes[photo]) for _ in range(reps)]
-                lat = [_latency(stack, kind, photo, seconds) for _ in range(reps)]
-                res[(kind, photo)] = {"rate": rates, "lat": lat}
-            if not photo:
-                res[(ONE_BY_ONE, photo)] = {"lat": [], "rate": [
-                    _throughput(stack, ONE_BY_ONE, photo, sizes[photo]) for _ in range(reps)]}
+    with Stack(db=DB, agents=2) as stack:
+        steps = _steps(stack, quick)
+        for kind in PHOTO_KINDS:
+            data = photo_data(kind)
+            if kind != "WebP photo":
+                res[("baseline (in the request)", kind)] = {"lat": [], "rate": [
+                    _baseline(stack, bool(data), sizes[kind] // (4 if data else 1))
+                    for _ in range(reps)]}
+            for worker in KINDS if kind != "WebP photo" else ("SimpleWorker",):
+                rates = [_throughput(stack, worker, data, sizes[kind]) for _ in range(reps)]
+                lat = ([_latency(stack, worker, data, seconds) for _ in range(reps)]
+                       if kind != "WebP photo" else [])
+                res[(worker, kind)] = {"rate": rates, "lat": lat}
+            if kind == "no photo":
+                res[(ONE_BY_ONE, kind)] = {"lat": [], "rate": [
+                    _throughput(stack, ONE_BY_ONE, data, sizes[kind]) for _ in range(reps)]}
         from sync.models import TaskEvent
 
         DEADLOCKS["worker"] = TaskEvent.objects.filter(message__icontains="deadlock").count()
-    return _write(res, reps, seconds, sizes, time.monotonic() - t0)
+    return _write(res, steps, reps, seconds, sizes, time.monotonic() - t0)
 
 
-def _write(res: dict, reps: int, seconds: float, sizes: dict, elapsed: float) -> str:
+def _steps(stack: Stack, quick: bool) -> dict:
+    """The per-step tables: Pillow's steps, and the job's steps per colis in a batch."""
+    runs, reps = (15, 2) if quick else (40, 3)
+    images = photosteps.image_steps(photos.device_jpeg(), device_webp(), runs)
+    per_job = [photosteps.rq_job_ms(stack) for _ in range(reps)]
+    pipeline: dict = {}
+    for column, data, first in (("first round, JPEG", photos.device_jpeg(), True),
+                                ("now, JPEG (kept)", photos.device_jpeg(), False),
+                                ("now, WebP → JPEG", device_webp(), False)):
+        pipeline[column] = [photosteps.pipeline_run(
+            lambda n, d=data: _ingest(stack, n, d), BATCH, first, median(per_job))
+            for _ in range(reps)]
+    return {"images": images, "pipeline": pipeline, "rq_job_ms": per_job, "runs": runs,
+            "reps": reps}
+
+
+def _first_round(kind: str, label: str) -> float | None:
+    return FIRST_ROUND.get((kind, label))
+
+
+def _write(res: dict, steps: dict, reps: int, seconds: float, sizes: dict, elapsed: float) -> str:
     rows = []
     for (kind, photo), r in res.items():
-        base = res[("baseline (in the request)", photo)]["rate"]
+        base = res.get(("baseline (in the request)", photo),
+                       res[("baseline (in the request)", "photo")])["rate"]
         p50 = [percentile(x, 50) * 1000 for x in r["lat"]]
         p95 = [percentile(x, 95) * 1000 for x in r["lat"]]
         per_worker = [x / (KINDS[kind][1] or 1) for x in r["rate"]] if kind in KINDS else r["rate"]
-        rows.append([kind, "photo" if photo else "no photo", spread(r["rate"]),
-                     spread(per_worker), ratio(r["rate"], base),
+        first = _first_round(kind, photo)
+        rows.append([kind, photo, spread(r["rate"]), spread(per_worker),
+                     ratio(per_worker, [first]) if first else "—", ratio(r["rate"], base),
                      spread(p50, 0), spread(p95, 0)])
-    simple = median(res[("SimpleWorker", False)]["rate"])
-    forking = median(res[("Worker (forks per job)", False)]["rate"])
-    one = median(res[(ONE_BY_ONE, False)]["rate"])
+    simple = median(res[("SimpleWorker", "no photo")]["rate"])
+    forking = median(res[("Worker (forks per job)", "no photo")]["rate"])
+    one = median(res[(ONE_BY_ONE, "no photo")]["rate"])
+    jpeg_rate = median(res[("SimpleWorker", "photo")]["rate"])
+    webp_rate = median(res[("SimpleWorker", "WebP photo")]["rate"])
+    met = "met" if jpeg_rate >= TARGET_PHOTO else "not met"
+    webp_met = "met" if webp_rate >= TARGET_PHOTO else "not met"
     md = f"""## 4. Materialisation: colis per second per worker
 
-Throughput: {sizes[False]} tasks without photo / {sizes[True]} with the device's 1600 px photo
-queued first, in device batches of {BATCH} (the PWA's largest; one job per batch: its creates
-without a photo are made in one transaction, the others one by one), then a burst worker on
-`colis` and `notifications` (the Procfile's queues); the rate counts from the first job's
-start to the last completion or notification (start-up excluded). *{ONE_BY_ONE}*: the same
-tasks synced one per batch, so one job per task (an agent online saving colis one at a time).
+Throughput: {sizes["no photo"]} tasks without photo / {sizes["photo"]} with the device's 1600 px photo
+({len(photos.device_jpeg()) // 1000} kB JPEG, or the same picture as a {len(device_webp()) // 1000} kB
+WebP) queued first, in device batches of {BATCH} (the PWA's largest; one job per batch: its
+creates made together, their photos processed in one photo step and their colis in one
+transaction; the updates one by one), then a burst worker on `colis` and `notifications` (the
+Procfile's queues); the rate counts from the first job's start to the last completion or
+notification (start-up excluded). *{ONE_BY_ONE}*: the same tasks synced one per batch, so one
+job per task (an agent online saving colis one at a time).
 Latency: a running worker, tasks arriving one by one at {NOMINAL_RATE:g} colis/s
 (200 devices × 70 colis/h) for {seconds:g} s, `created_at` → `completed_at` in ms.
 The baseline row is the baseline view's work (numbering, pricing, notification, and with
 photo the 12 MP original stored and processed) in a loop in one process: the same work
-done inside the request. {reps} runs per row.
+done inside the request. *vs first round*: colis/s per worker against the first round's
+figure for the same row (2026-11-26; the WebP row against the first round's JPEG photo,
+8.4). {reps} runs per row.
 
-{table(["worker", "photo", "colis/s", "colis/s per worker", "vs baseline",
+{table(["worker", "photo", "colis/s", "colis/s per worker", "vs first round", "vs baseline",
         "latency p50 ms", "latency p95 ms"], rows)}
+
+**Target ≥ {TARGET_PHOTO:g} colis/s per worker with a photo: {met}** (SimpleWorker
+{jpeg_rate:.1f} colis/s with the device's JPEG, first round 8.4: ×{jpeg_rate / 8.4:.1f};
+with the WebP {webp_rate:.1f} colis/s, {webp_met}: a WebP is decoded whole and encoded
+again as JPEG, the steps below). The rows without a photo run code that this round did not
+change: their ratio to the first round (SimpleWorker ×{simple / 485.6:.2f}) shows how busy
+this shared 2-core machine was during the run.
+
+{_steps_md(steps)}
 
 Target ≥ 200 colis/s per worker without photo: **{"met" if simple >= 200 else "missed"}**
 (SimpleWorker {simple:.0f} colis/s in batches of {BATCH}, {one:.0f} colis/s one job per task;
@@ -231,6 +307,54 @@ Scenario wall time {elapsed:.0f} s.
 """
     report.write_section("materialise", md)
     return md
+
+
+def _steps_md(steps: dict) -> str:
+    images, pipeline = steps["images"], steps["pipeline"]
+    cols = list(images)
+    img_rows = []
+    for step in [*photosteps.IMAGE_STEPS, "whole"]:
+        cells = [spread(images[c][step], 2) if step in images[c] else "—" for c in cols]
+        first = images[cols[0]].get(step)
+        img_rows.append([f"**{step}**" if step == "whole" else step, *cells,
+                         *(_vs(images[c].get(step), first) for c in cols[1:])])
+    pcols = list(pipeline)
+    pipe_rows = []
+    for step in [*photosteps.PIPELINE_STEPS, "total"]:
+        values = {c: [run[step] for run in pipeline[c]] for c in pcols}
+        first = values[pcols[0]]
+        pipe_rows.append([f"**{step}**" if step == "total" else step,
+                          *(spread(values[c], 2) for c in pcols),
+                          *(_vs(values[c], first) for c in pcols[1:])])
+    implied = [[c, f"{1000 / median([run['total'] for run in pipeline[c]]):.0f}"] for c in pcols]
+    return f"""**Where a colis with a photo spends its time.** Pillow's steps on the device's photo,
+ms per photo, {steps["runs"]} runs each (the first round's pipeline restated in
+`bench/photosteps.py`; now: `sync/images.py`; *whole* is `images.process` end to end, its
+checks included):
+
+{table(["step", *cols, *(f"{c}: vs first round" for c in cols[1:])], img_rows)}
+
+The job's steps for one device batch of {BATCH} colis with photos, in ms per colis on this
+PostgreSQL ({steps["reps"]} batches each): the first round's way (each photo task alone:
+claim, photo step and final transaction, one notification job per colis, the first round's
+Pillow pipeline) and now (`materialise_many`: one claim, one photo step, one transaction for
+the colis, one notification job for the batch). *RQ overhead*: what a SimpleWorker adds per
+job, {spread(steps["rq_job_ms"], 2)} ms (jobs that find nothing to do, drained by a burst
+worker), times the jobs per colis.
+
+{table(["step", *pcols, *(f"{c}: vs first round" for c in pcols[1:])], pipe_rows)}
+
+Implied colis/s per worker from these totals: {"; ".join(f"*{c}* {v}" for c, v in implied)}
+(RQ's own start-up and polling aside). A step that takes under 0.05 ms, or that no longer
+happens, has no ratio.
+"""
+
+
+def _vs(now: list[float] | None, first: list[float] | None) -> str:
+    """How many times faster than the first round (a step now skipped or negligible: —)."""
+    if not now or not first or median(now) < 0.05 or median(first) < 0.05:
+        return "—"
+    return ratio(now, first, higher_is_better=False)
 
 
 # --- workers on several machines: 1, 2, 4 worker processes on one PostgreSQL ------------------
@@ -290,7 +414,7 @@ def _scaled(stack: Stack, workers: int, count: int, size: int) -> dict:
     (each its own process, as on its own machine): colis/s and the lock samples."""
     task_ids = []
     for start in range(0, count, size):
-        task_ids += _ingest(stack, min(size, count - start), False)
+        task_ids += _ingest(stack, min(size, count - start), None)
     with LockSampler(stack.db) as sampler:
         procs = [stack.worker("rq.worker.SimpleWorker", burst=True, RETRY_BACKOFF="1")
                  for _ in range(workers)]

@@ -28,6 +28,7 @@ SCENARIOS = {  # name → module (its run(quick) -> markdown), or module:functio
     "restore": "bench.restore",
 }
 LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800, "nodes": 900}  # seconds per scenario; others 600
+LIMITS["materialise"] = 1200  # its per-step tables and WebP rows: 8–15 min on a busy machine
 
 
 def main(argv: list[str] | None = None) -> int:

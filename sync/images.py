@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import jpeg
+
 try:  # iPads shoot HEIC; the PWA usually re-encodes to JPEG, but not always.
     import pillow_heif
 
@@ -24,6 +26,10 @@ MAX_PIXELS = 40_000_000
 IMAGE_SIZE = 1600
 THUMB_SIZE = 320
 QUALITY = 80
+# A device JPEG heavier than this (2 bits a pixel: quality 95 and up) is encoded again at
+# QUALITY rather than kept: the stored photo stays about the size the app means to send.
+KEEP_MAX_BYTES_PER_PIXEL = 0.25
+ORIENTATION = 0x0112
 
 
 # The codes a photo can be refused with, stored in Colis.photo_error (rendered by
@@ -47,10 +53,16 @@ class Processed:
     image: bytes  # JPEG, at most IMAGE_SIZE px on its longer side
     thumbnail: bytes  # JPEG, at most THUMB_SIZE px
     size: tuple[int, int]
+    kept: bool = False  # `image` is the device's own JPEG, its metadata stripped (no re-encode)
 
 
 def process(data: bytes) -> Processed:
-    """Check and convert a photo's bytes into a clean JPEG and its thumbnail."""
+    """Check and convert a photo's bytes into a clean JPEG and its thumbnail.
+
+    A JPEG that already fits (see `_keepable`) is kept as the device encoded it, its
+    metadata stripped (sync/jpeg.py); it is still decoded once, at the thumbnail's reduced
+    scale, so a truncated or broken file is refused as any other. Every other photo
+    (turned, too large, too heavy, PNG, WebP, HEIF) is decoded and encoded again."""
     if not data:
         raise PhotoRejected(EMPTY)
     with warnings.catch_warnings():
@@ -74,39 +86,92 @@ def process(data: bytes) -> Processed:
 
 
 def _convert(data: bytes) -> Processed:
-    image = _flatten(_decode(data))
-    image.thumbnail((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.LANCZOS)
-    thumb = image.copy()
-    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
-    return Processed(image=_jpeg(image), thumbnail=_jpeg(thumb), size=image.size)
+    img = _open(data)
+    kept = _keepable(img, data)
+    if kept is not None:
+        return _pass_through(kept, img.size)
+    if img.format == "JPEG":
+        img.draft("RGB", fit(img.size, IMAGE_SIZE))  # decoded at a reduced scale: faster
+    img.load()
+    ImageOps.exif_transpose(img, in_place=True)
+    image = _flatten(img)
+    if max(image.size) > IMAGE_SIZE:
+        image = image.resize(fit(image.size, IMAGE_SIZE), Image.Resampling.LANCZOS,
+                             reducing_gap=3.0)
+    return Processed(image=_jpeg(image), thumbnail=_jpeg(_thumbnail(image)), size=image.size)
 
 
-def _decode(data: bytes) -> Image.Image:
+def fit(size: tuple[int, int], box: int) -> tuple[int, int]:
+    """`size` shrunk to fit a `box`-pixel square, its proportions kept (never enlarged)."""
+    width, height = size
+    if max(width, height) <= box:
+        return size
+    if width >= height:
+        return box, max(1, round(height * box / width))
+    return max(1, round(width * box / height)), box
+
+
+def _open(data: bytes) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError as exc:
         raise PhotoRejected(NOT_IMAGE) from exc
     if img.width * img.height > MAX_PIXELS:  # checked on the header, before decoding
         raise PhotoRejected(TOO_BIG)
-    if img.format == "JPEG":
-        img.draft("RGB", (IMAGE_SIZE, IMAGE_SIZE))  # decode at a reduced scale: faster
-    img.load()
-    return ImageOps.exif_transpose(img)
+    return img
+
+
+def _keepable(img: Image.Image, data: bytes) -> bytes | None:
+    """The device's JPEG without its metadata, when it can be stored as it is: a plain
+    JPEG (sync/jpeg.py), colour or grey, no larger than IMAGE_SIZE, upright (no EXIF
+    orientation but 1), and once stripped no heavier than KEEP_MAX_BYTES_PER_PIXEL.
+    Else None."""
+    if (img.format != "JPEG" or img.mode not in ("RGB", "L") or max(img.size) > IMAGE_SIZE
+            or img.getexif().get(ORIENTATION, 1) != 1):
+        return None
+    kept = jpeg.strip(data)
+    if kept is None or len(kept) > KEEP_MAX_BYTES_PER_PIXEL * img.width * img.height:
+        return None
+    return kept
+
+
+def _pass_through(kept: bytes, size: tuple[int, int]) -> Processed:
+    """Keep `kept` as the image. Its one decode, at the thumbnail's scale (Pillow's draft:
+    libjpeg still reads every scan), proves it whole and makes the thumbnail."""
+    img = Image.open(io.BytesIO(kept), formats=("JPEG",))
+    if img.size != size:
+        raise PhotoRejected(UNREADABLE)
+    img.draft("RGB", fit(size, THUMB_SIZE))
+    img.load()  # a truncated or broken scan raises here
+    return Processed(image=kept, thumbnail=_jpeg(_thumbnail(img)), size=size, kept=True)
+
+
+def _thumbnail(img: Image.Image) -> Image.Image:
+    thumb = img.convert("RGB") if img.mode != "RGB" else img
+    if max(thumb.size) > THUMB_SIZE:
+        # Box-averaged by the whole factor first, then Lanczos for the rest: 1600 → 320 px
+        # in ~1 ms rather than ~8 (reducing_gap 2.0), no aliasing at a thumbnail's size.
+        thumb = thumb.resize(fit(thumb.size, THUMB_SIZE), Image.Resampling.LANCZOS,
+                             reducing_gap=1.0)
+    thumb.info = {}  # a comment in `info` would be written again
+    return thumb
 
 
 def _flatten(img: Image.Image) -> Image.Image:
-    """A fresh RGB image (no EXIF, GPS, ICC or text carried over), alpha laid on white."""
-    out = Image.new("RGB", img.size, "white")
+    """RGB with nothing carried over (no EXIF, GPS, ICC or text), alpha laid on white.
+    `img` is this module's own: an RGB one is returned, its `info` emptied."""
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        out = Image.new("RGB", img.size, "white")
         rgba = img.convert("RGBA")
         out.paste(rgba, mask=rgba.getchannel("A"))
     else:
-        out.paste(img.convert("RGB"))
+        out = img.convert("RGB") if img.mode != "RGB" else img
+    out.info = {}  # Pillow writes `info`'s comment again; the rest is dropped with it
     return out
 
 
 def _jpeg(img: Image.Image) -> bytes:
+    # Optimised Huffman tables: as small as progressive (±0.1 %) at half its encoding time.
     buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=QUALITY, optimize=True, progressive=True)
+    img.save(buf, "JPEG", quality=QUALITY, optimize=True)
     return buf.getvalue()
-

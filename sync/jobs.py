@@ -78,42 +78,72 @@ def materialise(task_id: str) -> str:
 
 
 def materialise_many(task_ids: list[str]) -> dict:
-    """The tasks of one device batch. Creates without a photo go together: one claim and one
-    transaction that makes all their colis; a task that this refuses (invalid, lot closed)
-    and the others (photo, update) then go one by one, as `materialise` takes them.
+    """The tasks of one device batch. Its creates go together: one claim, their photos'
+    step in one transaction and then each photo processed (`_photos_together`), and one
+    transaction that makes all their colis. A task that this refuses (invalid, lot closed)
+    and the updates then go one by one, as `materialise` takes them.
     Returns how many ended each way (for logs)."""
     task_ids = [str(t) for t in task_ids]
-    plain = {str(t) for t in ColisTask.objects.filter(
-        task_id__in=task_ids, operation=ColisTask.Operation.CREATE, photo_id__isnull=True,
+    creates = {str(t) for t in ColisTask.objects.filter(
+        task_id__in=task_ids, operation=ColisTask.Operation.CREATE,
     ).values_list("task_id", flat=True)} if len(task_ids) > 1 else set()
-    claimed = claim_many(sorted(plain))
-    outcomes = dict.fromkeys(plain, "skipped")  # not claimed: another run has them
+    claimed = claim_many(sorted(creates))
+    outcomes = dict.fromkeys(creates, "skipped")  # not claimed: another run has them
+    photos = _photos_together([t for t in claimed if t.photo_id])
     try:
-        outcomes.update(_create_together(claimed))
+        outcomes.update(_create_together(
+            [t for t in claimed if not t.photo_id or str(t.task_id) in photos], photos))
     except Exception:  # noqa: BLE001 - a deadlock victim, say: each alone, with its retries
         log.exception("batch of %d tasks failed together; one by one", len(claimed))
     for task in claimed:
         if outcomes[str(task.task_id)] == "skipped":  # refused together, or all failed
-            outcomes[str(task.task_id)] = _run(task)
+            outcomes[str(task.task_id)] = _run(task, photos.get(str(task.task_id)))
     for task_id in task_ids:
-        if task_id not in plain:
+        if task_id not in creates:
             outcomes[task_id] = materialise(task_id)
     return dict(Counter(outcomes.values()))
 
 
-def _create_together(claimed: list[ColisTask]) -> dict:
-    """The colis of claimed tasks (creates, no photo) in one transaction; {task_id: status}
-    for those made (the others stay claimed, for `_run`)."""
+def _photos_together(claimed: list[ColisTask]) -> dict[str, dict]:
+    """The photo step of claimed creates: those whose data holds (no photo work for a lost
+    cause) move to image_uploading in one transaction, then each photo is processed and
+    stored. {task_id: the colis' photo fields}; a task left out stays processing, for
+    `_run`. A run that dies here leaves its tasks to the sweeper (their heartbeat stops);
+    the next run processes the photos again, under the same file names."""
+    valid = []
+    for task in claimed:
+        try:
+            services.clean_colis(task.colis_data, lot=task.lot)
+        except services.DomainError:
+            continue
+        valid.append(task.task_id)
+    if not valid:
+        return {}
+    with transaction.atomic():
+        tasks = list(ColisTask.objects.select_for_update(of=("self",), no_key=True)
+                     .select_related("initiated_by").filter(task_id__in=valid,
+                                                            status=S.PROCESSING)
+                     .order_by("pk"))
+        states.transition_many(tasks, [S.IMAGE_UPLOADING])
+    return {str(task.task_id): photo_fields_for(task) for task in tasks}
+
+
+def _create_together(claimed: list[ColisTask], photos: dict[str, dict]) -> dict:
+    """The colis of claimed creates in one transaction, those with a photo with its fields
+    (`photos`, by task id); {task_id: status} for those made (the others stay claimed, for
+    `_run`). Each task is taken only if it is still where this run left it."""
     if not claimed:
         return {}
     if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
         time.sleep(settings.FAULT_DRILL_STEP_DELAY)
     with transaction.atomic():
-        tasks = list(ColisTask.objects.select_for_update(of=("self",), no_key=True)
-                     .select_related("initiated_by", "lot")
-                     .filter(task_id__in=[t.task_id for t in claimed], status=S.PROCESSING)
-                     .order_by("pk"))
-        made = services.create_colis_many([(t.initiated_by, t.colis_data, t.lot) for t in tasks])
+        tasks = [t for t in ColisTask.objects.select_for_update(of=("self",), no_key=True)
+                 .select_related("initiated_by", "lot")
+                 .filter(task_id__in=[t.task_id for t in claimed],
+                         status__in=(S.PROCESSING, S.IMAGE_UPLOADING)).order_by("pk")
+                 if t.status == (S.IMAGE_UPLOADING if str(t.task_id) in photos else S.PROCESSING)]
+        made = services.create_colis_many([(t.initiated_by, t.colis_data, t.lot,
+                                            _photo_fields(t, photos)) for t in tasks])
         done = [(t, c) for t, c in zip(tasks, made, strict=True) if not isinstance(c, services.DomainError)]
         for task, colis in done:
             task.colis = colis
@@ -124,12 +154,20 @@ def _create_together(claimed: list[ColisTask]) -> dict:
     return {str(t.task_id): S.COMPLETED for t, _ in done}
 
 
-def _run(task: ColisTask) -> str:
-    """The steps after the claim, for one task; what became of it."""
+def _photo_fields(task: ColisTask, photos: dict[str, dict]) -> dict:
+    """The photo fields of the colis a claimed create makes together with others."""
+    if not task.photo_id:
+        return {}
+    return {"photo_id": task.photo_id, **photos[str(task.task_id)]}
+
+
+def _run(task: ColisTask, photo: dict | None = None) -> str:
+    """The steps after the claim, for one task (`photo`: its photo fields when the batch's
+    photo step made them already); what became of it."""
     task_id = str(task.task_id)
     try:
         if task.operation == ColisTask.Operation.CREATE:
-            _create(task)
+            _create(task, photo)
         else:
             _update(task)
         return S.COMPLETED
@@ -150,16 +188,17 @@ def _run(task: ColisTask) -> str:
         return _fail(task_id, final=True, code="internal_error", message=repr(exc)[:500])
 
 
-def _create(task: ColisTask) -> None:
-    """Without a photo: one transaction after the claim. With one: the photo step first,
-    whose outcome (ready, failed, awaiting) is the photo's alone: the colis is made."""
-    photo: dict = {}
-    status = S.PROCESSING
-    if task.photo_id:
+def _create(task: ColisTask, photo: dict | None = None) -> None:
+    """Without a photo: one transaction after the claim. With one: the photo step first
+    (unless the batch did it: `photo` given), whose outcome (ready, failed, awaiting) is the
+    photo's alone: the colis is made."""
+    status = S.PROCESSING if photo is None else S.IMAGE_UPLOADING
+    if task.photo_id and photo is None:
         services.clean_colis(task.colis_data, lot=task.lot)  # no photo work for a lost cause
         _step(task.task_id, status, S.IMAGE_UPLOADING)
         status = S.IMAGE_UPLOADING
         photo = photo_fields_for(task)
+    photo = photo or {}
     if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
         time.sleep(settings.FAULT_DRILL_STEP_DELAY)
     with transaction.atomic():

@@ -34,12 +34,13 @@ def run(settings, django_capture_on_commit_callbacks):
 
 
 def test_it_makes_a_batch_in_one_job_with_every_step_recorded(send, colis_data, tariffs,
-                                                              run):
+                                                              run, caplog):
     ids = send([item(**colis_data) for _ in range(5)])
     assert ColisTask.objects.values("rq_job_id").distinct().count() == 1
     before = max(ColisTask.objects.values_list("change_seq", flat=True))
 
     assert run(ids) == {"completed": 5}
+    assert "one by one" not in caplog.text  # made together, not after a failure
 
     tasks = list(ColisTask.objects.filter(task_id__in=ids).select_related("colis"))
     assert {t.status for t in tasks} == {Status.COMPLETED}
@@ -105,3 +106,109 @@ def test_it_sends_the_others_and_raises_when_one_notice_fails(alice, colis_data,
     monkeypatch.setitem(channels.CHANNELS, "log", real)  # RQ's retry: only the failed one
     again = notify_many([c.pk for c in made] + [made[-1].pk + 100], "colis_registered")
     assert again == {"sent": 1, "skipped": 2, "missing": 1}  # a deleted colis: nothing to say
+
+
+# --- a batch's photos: one job, their step together -----------------------------------------
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def photo_items(alice, colis_data, sources: list[bytes]) -> list[dict]:
+    """Items whose photos were uploaded first (the device sends them once the data is in)."""
+    import uuid
+
+    from tests.test_photos import make_upload
+
+    items = []
+    for data in sources:
+        photo_id = uuid.uuid4()
+        make_upload(alice, photo_id, data)
+        items.append(item(**colis_data, photo_id=str(photo_id)))
+    return items
+
+
+def stored(name: str) -> bytes:
+    from django.core.files.storage import default_storage
+
+    with default_storage.open(name, "rb") as fh:
+        return fh.read()
+
+
+def test_it_makes_a_batchs_photos_in_one_job_with_every_step(send, alice, colis_data, tariffs,
+                                                              run, media, caplog):
+    import io
+
+    from PIL import Image
+
+    from sync import jpeg
+    from tests.test_images import device_like, gps_exif, jpeg_bytes
+
+    kept = jpeg_bytes(device_like(), gps_exif(1), quality=80)  # fits: kept as it is
+    turned = jpeg_bytes(device_like(), gps_exif(6), quality=80)  # encoded again, upright
+    buf = io.BytesIO()
+    device_like(1600, 1200).save(buf, "WEBP", quality=90)
+    ids = send([*photo_items(alice, colis_data, [kept, turned, buf.getvalue()]),
+                item(**colis_data)])
+    assert ColisTask.objects.values("rq_job_id").distinct().count() == 1
+
+    assert run(ids) == {"completed": 4}
+
+    assert "one by one" not in caplog.text  # made together, not after a failure
+    tasks = [ColisTask.objects.select_related("colis").get(task_id=i) for i in ids]
+    assert [t.colis.photo_status for t in tasks] == ["ready"] * 3 + ["none"]
+    assert stored(tasks[0].colis.image.name) == jpeg.strip(kept)  # the device's own bytes
+    for task, size in zip(tasks[1:3], [(600, 800), (1600, 1200)], strict=True):
+        image = Image.open(io.BytesIO(stored(task.colis.image.name)))
+        assert image.format == "JPEG" and image.size == size and not image.getexif()
+    steps = list(tasks[0].events.order_by("id").values_list("to_status", flat=True))
+    assert steps == ["pending", "processing", "image_uploading", "price_calculating",
+                     "notification_sending", "completed"]
+    assert {t.colis.photo_attempts for t in tasks[:3]} == {1}
+    assert Notification.objects.filter(status="sent").count() == 4
+
+
+def test_it_makes_one_colis_per_photo_when_the_batch_runs_twice(send, alice, colis_data,
+                                                                tariffs, run, media):
+    from tests.test_images import device_like, jpeg_bytes
+
+    ids = send(photo_items(alice, colis_data, [jpeg_bytes(device_like(), quality=80)] * 3))
+    assert run(ids) == {"completed": 3}
+    assert run(ids) == {"skipped": 3}
+    assert Colis.objects.filter(photo_status="ready").count() == 3
+    assert len([p for p in (media / "colis").rglob("*") if p.is_file()]) == 6  # image, thumb
+
+
+def test_it_fails_only_the_photo_it_refuses_in_a_batch(send, alice, colis_data, tariffs,
+                                                       run, media):
+    from tests.test_images import bad_exif_jpeg, device_like, jpeg_bytes
+
+    good = jpeg_bytes(device_like(), quality=80)
+    truncated = good[:len(good) // 2]
+    ids = send(photo_items(alice, colis_data, [good, bad_exif_jpeg(), truncated]))
+    assert run(ids) == {"completed": 3}
+    colis = [ColisTask.objects.get(task_id=i).colis for i in ids]
+    assert [(c.photo_status, c.photo_error) for c in colis] == [
+        ("ready", ""), ("failed", "photo_unreadable"), ("failed", "photo_unreadable")]
+
+
+def test_it_leaves_a_photo_task_cancelled_meanwhile(send, alice, colis_data, tariffs, run,
+                                                    media, monkeypatch):
+    """A task that moved on while the batch processed its photos is left as it is."""
+    from sync import jobs
+    from tests.test_images import device_like, jpeg_bytes
+
+    ids = send(photo_items(alice, colis_data, [jpeg_bytes(device_like(), quality=80)] * 2))
+    real = jobs.photo_fields_for
+
+    def and_cancel(task):
+        if str(task.task_id) == ids[1]:
+            ColisTask.objects.filter(task_id=ids[1]).update(status=Status.CANCELLED)
+        return real(task)
+
+    monkeypatch.setattr(jobs, "photo_fields_for", and_cancel)
+    assert run(ids) == {"completed": 1, "superseded": 1}
+    assert ColisTask.objects.get(task_id=ids[1]).status == Status.CANCELLED
+    assert Colis.objects.count() == 1

@@ -205,3 +205,139 @@ def test_it_survives_200_seeded_mutations_of_every_format():
         assert tally.accepted + sum(tally.rejected.values()) == 50
         assert set(tally.rejected) <= {"photo_empty", "photo_not_image", "photo_unreadable",
                                        "photo_too_big"}
+
+
+# --- the device's JPEG kept as it is (sync/jpeg.py), or encoded again -----------------------
+
+def device_like(width: int = 800, height: int = 600, **params) -> Image.Image:
+    """A photo-like picture the app could send: smooth colours, some detail."""
+    img = Image.merge("RGB", [Image.linear_gradient("L").resize((width, height)),
+                              Image.radial_gradient("L").resize((width, height)),
+                              Image.effect_noise((width, height), 20)])
+    return img
+
+
+def with_segments(data: bytes, *segments: tuple[int, bytes]) -> bytes:
+    """`data` with APPn / COM segments inserted after its SOI (and JFIF header)."""
+    raw = b"".join(b"\xff" + bytes([marker]) + struct.pack(">H", len(body) + 2) + body
+                   for marker, body in segments)
+    return data[:2] + raw + data[2:]
+
+
+def scan_data(data: bytes) -> bytes:
+    """From the first SOS marker to the end of the image: what a decoder decodes."""
+    return data[data.index(b"\xff\xda"):data.rindex(b"\xff\xd9") + 2]
+
+
+def test_it_keeps_a_fitting_jpeg_byte_for_byte_without_its_metadata():
+    source = with_segments(
+        jpeg_bytes(device_like(), gps_exif(1), quality=80, icc_profile=b"\0" * 600),
+        (0xFE, b"agent 42, warehouse Yiwu"),  # COM
+        (0xE1, b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>TabletMaker</x:xmpmeta>"))
+    assert b"TabletMaker" in source and b"Yiwu" in source
+    processed = process(source)
+    assert processed.kept and processed.size == (800, 600)
+    assert scan_data(processed.image) == scan_data(source)  # the image data is not re-encoded
+    for gone in (b"Exif", b"TabletMaker", b"Yiwu", b"ICC_PROFILE", b"xmpmeta"):
+        assert gone not in processed.image
+    stored, original = Image.open(io.BytesIO(processed.image)), Image.open(io.BytesIO(source))
+    assert not stored.getexif() and "icc_profile" not in stored.info
+    assert "comment" not in stored.info
+    assert stored.tobytes() == original.tobytes()  # identical pixels
+    thumb = Image.open(io.BytesIO(processed.thumbnail))
+    assert thumb.size == (320, 240) and not thumb.getexif() and "comment" not in thumb.info
+
+
+def test_it_keeps_a_progressive_jpeg_and_drops_what_follows_its_end():
+    buf = io.BytesIO()
+    device_like(640, 480).save(buf, "JPEG", quality=75, progressive=True)  # JFIF, no EXIF
+    source = buf.getvalue()
+    processed = process(source + b"trailing bytes: another picture, say")
+    assert processed.kept and processed.image == source
+    assert Image.open(io.BytesIO(processed.image)).tobytes() == \
+        Image.open(io.BytesIO(source)).tobytes()
+
+
+@pytest.mark.parametrize("why, source, size", [
+    ("turned", jpeg_bytes(device_like(), gps_exif(6), quality=80), (600, 800)),
+    ("too large", jpeg_bytes(device_like(2000, 1500), quality=80), (1600, 1200)),
+    ("too heavy", jpeg_bytes(Image.effect_noise((400, 300), 90).convert("RGB"), quality=100),
+     (400, 300)),
+    ("CMYK", jpeg_bytes(device_like().convert("CMYK"), quality=80), (800, 600)),
+])
+def test_it_encodes_again_a_jpeg_that_does_not_fit(why, source, size):
+    processed = process(source)
+    assert not processed.kept, why
+    assert processed.size == size and Image.open(io.BytesIO(processed.image)).size == size
+    assert b"Exif" not in processed.image and b"TabletMaker" not in processed.image
+    assert len(processed.image) != len(source)
+
+
+def test_it_stores_a_webp_as_a_jpeg():
+    buf = io.BytesIO()
+    device_like(1600, 1200).save(buf, "WEBP", quality=90, exif=gps_exif(1).tobytes())
+    processed = process(buf.getvalue())
+    assert not processed.kept and processed.size == (1600, 1200)
+    for data, size in ((processed.image, (1600, 1200)), (processed.thumbnail, (320, 240))):
+        out = Image.open(io.BytesIO(data))
+        assert out.format == "JPEG" and out.size == size and not out.getexif()
+        assert b"TabletMaker" not in data
+
+
+def fitting_jpeg() -> bytes:
+    data = jpeg_bytes(device_like(), quality=80)
+    assert process(data).kept
+    return data
+
+
+@pytest.mark.parametrize("cut", [
+    lambda d: d[:len(d) // 2],  # truncated: no end of image
+    lambda d: d[:len(d) // 2] + b"\0" * (len(d) // 2),  # the rest lost, padded
+    lambda d: d[:-2],  # only the end marker missing
+    lambda d: d[:200],  # cut in the headers
+])
+def test_it_refuses_a_broken_jpeg_that_would_have_fitted(cut):
+    with pytest.raises(PhotoRejected) as exc:
+        process(cut(fitting_jpeg()))
+    assert exc.value.code == "photo_unreadable"
+
+
+def test_it_gives_up_on_the_marker_walk_for_anything_but_a_plain_jpeg():
+    from sync import jpeg
+
+    plain = fitting_jpeg()
+    assert jpeg.strip(plain) is not None
+    sof = plain.index(b"\xff\xc0")
+    assert jpeg.strip(plain[:sof] + b"\xff\xc9" + plain[sof + 2:]) is None  # arithmetic
+    assert jpeg.strip(plain[:sof] + plain[sof:sof + 4] + b"\x0c" + plain[sof + 5:]) is None
+    assert jpeg.strip(plain[:-2]) is None  # no end of image
+    assert jpeg.strip(b"\xff\xd8\xff\xe0\x00\x01") is None  # a length shorter than itself
+    assert jpeg.strip(b"\xff\xd8\xff\xe0\xff\xff") is None  # a length past the end
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow's words on corrupt EXIF
+def test_it_survives_mutations_of_a_jpeg_it_would_keep():
+    """bench/imagefuzz.py's mutations on a JPEG that takes the marker walk (EXIF orientation
+    1, a comment, an ICC profile): each ends accepted or refused with a code. An accepted one
+    kept as it came decodes whole."""
+    import random
+
+    from bench import imagefuzz
+
+    seed = with_segments(jpeg_bytes(device_like(160, 120), gps_exif(1), quality=80,
+                                    icc_profile=b"\0" * 200), (0xFE, b"colis"))
+    assert process(seed).kept
+    rng, kept = random.Random(17), 0
+    for _ in range(150):
+        data, names = imagefuzz.mutate(rng, seed, "JPEG")
+        try:
+            processed = process(data)
+        except PhotoRejected as exc:
+            assert exc.code in {
+                "photo_empty", "photo_not_image", "photo_unreadable", "photo_too_big"}, names
+            continue
+        if processed.kept:
+            kept += 1
+            Image.open(io.BytesIO(processed.image)).load()
+            assert b"TabletMaker" not in processed.image and b"colis" not in processed.image
+    assert kept  # the walk was taken, not only refused

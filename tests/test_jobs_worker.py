@@ -179,3 +179,33 @@ def test_it_completes_the_colis_and_fails_only_a_photo_pillow_chokes_on(
     assert (task.colis.photo_status, task.colis.photo_error) == ("failed", "photo_unreadable")
     assert enqueue.queue("colis").failed_job_registry.count == 0
     assert sweep_uploads()["photos_requeued"] == 0  # nothing comes round again
+
+
+def test_it_recovers_a_batch_of_photos_whose_worker_was_killed(alice, alice_api, colis_data,
+                                                               tariffs, redis_clean):
+    """SIGKILL the worker once the batch's photos are stored, before their colis commit; the
+    sweeper sends the tasks round again and each ends with one colis and its photo."""
+    import uuid
+
+    from tests.test_images import device_like, jpeg_bytes
+    from tests.test_photos import make_upload
+
+    photo_ids = [uuid.uuid4() for _ in range(3)]
+    for photo_id in photo_ids:
+        make_upload(alice, photo_id, jpeg_bytes(device_like(), quality=80))
+    send(alice_api, [item(**colis_data, photo_id=str(p)) for p in photo_ids])
+    worker = start_worker("colis", FAULT_DRILL_STEP_DELAY="30")
+    try:
+        wait_for(lambda: statuses() == [Status.IMAGE_UPLOADING] * 3)
+        time.sleep(1)  # the photos are processed, then the job sleeps before its commit
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    finally:
+        stop(worker)
+    assert statuses() == [Status.IMAGE_UPLOADING] * 3 and Colis.objects.count() == 0
+    assert sweep(stuck_after=0)["stuck"] == 3
+    run_burst()
+    assert statuses() == ["completed"] * 3
+    assert sorted(Colis.objects.values_list("photo_status", flat=True)) == ["ready"] * 3
+    assert set(Colis.objects.values_list("photo_id", flat=True)) == set(photo_ids)
+    assert sweep(stuck_after=0)["stuck"] == 0

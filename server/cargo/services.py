@@ -212,33 +212,35 @@ def _given_numero(data: dict, taken: set | None = None) -> str | None:
 
 @transaction.atomic
 def create_colis_many(items: list[tuple]) -> list:
-    """`create_colis` for many colis without a photo, in one transaction: each lot locked
-    once, one tariff read per mode, the numbers taken with one counter update (those not
-    leased to the device already), one INSERT.
+    """`create_colis` for many colis, in one transaction: each lot locked once, one tariff
+    read per mode, the numbers taken with one counter update (those not leased to the
+    device already), one INSERT.
 
-    `items` are (user, data, lot) triples; returns, in their order, the new Colis or the
-    DomainError that refuses it (the others are created all the same).
+    `items` are (user, data, lot) triples, or (user, data, lot, photo) with the colis' photo
+    fields (photo_id and what sync.photos made of it); returns, in their order, the new
+    Colis or the DomainError that refuses it (the others are created all the same).
     """
-    lot_ids = sorted({lot.pk for _, _, lot in items})
+    lot_ids = sorted({row[2].pk for row in items})
     lots = {row.pk: row for row in Lot.objects.select_for_update(no_key=True)
             .filter(pk__in=lot_ids).order_by("pk")}
-    clients = Client.objects.in_bulk({inputs.row_id(data.get("client")) for _, data, _ in items}
+    clients = Client.objects.in_bulk({inputs.row_id(row[1].get("client")) for row in items}
                                      - {None})
     out: list = []
-    given = [d.get("numero_suivi") for _, d, _ in items if d.get("numero_suivi") not in (None, "")]
+    given = [n for row in items if (n := row[1].get("numero_suivi")) not in (None, "")]
     taken = set(Colis.objects.filter(numero_suivi__in=[n for n in given if isinstance(n, str)])
                 .values_list("numero_suivi", flat=True))  # and, below, those of this batch
-    for user, data, lot in items:
+    for user, data, lot, *photo in items:
         try:
             clean = clean_colis(data, lot=lots[lot.pk],
                                 client=clients.get(inputs.row_id(data.get("client"))))
-            out.append((user, clean, _given_numero(data, taken)))
+            out.append((user, clean, _given_numero(data, taken), photo[0] if photo else {}))
         except DomainError as exc:
             out.append(exc)
     valid = [row for row in out if not isinstance(row, DomainError)]
-    numbers, tariffs = iter(numbering.next_numeros_suivi(sum(1 for *_, n in valid if not n))), {}
+    numbers, tariffs = iter(numbering.next_numeros_suivi(sum(1 for _, _, n, _ in valid if not n))), {}
     made = [_new_colis(user, clean, numero or next(numbers), tariffs, save=False,
-                       photo_status=Colis.Photo.NONE) for user, clean, numero in valid]
+                       **{"photo_status": Colis.Photo.NONE, **photo})
+            for user, clean, numero, photo in valid]
     created = iter(Colis.objects.bulk_create(made))
     return [row if isinstance(row, DomainError) else next(created) for row in out]
 
