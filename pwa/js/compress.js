@@ -22,7 +22,8 @@ function getWorker() {
 
 /**
  * Compress a photo, longest side 1600 px, to WebP where the browser encodes it, else JPEG
- * (encoding.js), or to `type` at `quality`: { blob, width, height, ms, encodeMs, originalBytes }.
+ * (encoding.js); the bench passes `type`, `quality` and `smoothing` (the downscale's
+ * imageSmoothingQuality) to compare: { blob, width, height, ms, encodeMs, originalBytes }.
  */
 export function compressPhoto(file, { maxSide = MAX_SIDE, type = null, quality = null, smoothing } = {}) {
   const id = nextId++;
