@@ -31,5 +31,5 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 bench: venv
-	$(PY) -m pip install -q schemathesis
+	$(PY) -m pip install -q schemathesis numpy
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m bench.run $(BENCH_ARGS)

@@ -22,6 +22,7 @@ SCENARIOS = {  # name → module (its run(quick) -> markdown), or module:functio
     "fuzz": "bench.fuzz",
     "imagefuzz": "bench.imagefuzz",
     "save": "bench.save",
+    "photobytes": "bench.photobytes",
     "slowlink": "bench.slowlink",
     "workers": "bench.materialise:run_workers",
     "nodes": "bench.nodes",

@@ -1,9 +1,28 @@
 // Web Worker: decode a photo (EXIF orientation applied by the browser), draw
-// it scaled so its longest side is at most `maxSide`, encode JPEG. Bitmaps are
-// closed as soon as they are drawn.
+// it scaled so its longest side is at most `maxSide`, encode it in the format
+// encoding.js chooses (WebP where this browser encodes it, else JPEG), or in the
+// `type`/`quality` the caller asks for (the bench). Bitmaps are closed as soon
+// as they are drawn.
+
+import { chooseEncoding } from './encoding.js';
+
+// The browser's best downscale: the default ('low') aliases a camera's noise and fine
+// texture, which costs SSIM and bytes (bench/photobytes.py).
+const SMOOTHING = 'high';
+let chosen = null;
+
+// Ask once, on a 1×1 canvas, what convertToBlob really makes of each type.
+function encoding() {
+  chosen ??= chooseEncoding(async (type) => {
+    const probe = new OffscreenCanvas(1, 1);
+    probe.getContext('2d').fillRect(0, 0, 1, 1);
+    return (await probe.convertToBlob({ type })).type;
+  });
+  return chosen;
+}
 
 self.onmessage = async (event) => {
-  const { id, blob, maxSide, quality } = event.data;
+  const { id, blob, maxSide, type, quality, smoothing = SMOOTHING } = event.data;
   const started = performance.now();
   try {
     const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
@@ -12,10 +31,14 @@ self.onmessage = async (event) => {
     const height = Math.max(1, Math.round(bitmap.height * scale));
     const canvas = new OffscreenCanvas(width, height);
     const context = canvas.getContext('2d');
+    context.imageSmoothingQuality = smoothing;
     context.drawImage(bitmap, 0, 0, width, height);
     bitmap.close();
-    const out = await canvas.convertToBlob({ type: 'image/jpeg', quality });
-    self.postMessage({ id, blob: out, width, height, ms: performance.now() - started });
+    const use = type ? { type, quality } : await encoding();
+    const drawn = performance.now();
+    const out = await canvas.convertToBlob(use);
+    const done = performance.now();
+    self.postMessage({ id, blob: out, width, height, ms: done - started, encodeMs: done - drawn });
   } catch (error) {
     self.postMessage({ id, error: String(error) });
   }

@@ -1,7 +1,6 @@
 // Photo compression off the main thread: one lazily started worker.
 
 export const MAX_SIDE = 1600;
-export const QUALITY = 0.8;
 
 let worker = null;
 let nextId = 1;
@@ -21,11 +20,15 @@ function getWorker() {
   return worker;
 }
 
-/** Compress a photo to JPEG, longest side 1600 px: { blob, width, height, ms, originalBytes }. */
-export function compressPhoto(file, { maxSide = MAX_SIDE, quality = QUALITY } = {}) {
+/**
+ * Compress a photo, longest side 1600 px, to WebP where the browser encodes it, else JPEG
+ * (encoding.js); the bench passes `type`, `quality` and `smoothing` (the downscale's
+ * imageSmoothingQuality) to compare: { blob, width, height, ms, encodeMs, originalBytes }.
+ */
+export function compressPhoto(file, { maxSide = MAX_SIDE, type = null, quality = null, smoothing } = {}) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve: (r) => resolve({ ...r, originalBytes: file.size }), reject });
-    getWorker().postMessage({ id, blob: file, maxSide, quality });
+    getWorker().postMessage({ id, blob: file, maxSide, type, quality, smoothing });
   });
 }
