@@ -292,6 +292,11 @@ resize is ≥ 0.95 (the encoder's own loss).
 
 **Measured choice** (the 'high' resize; within median ≤ {TARGET_KB} kB, the fewest photos under
 {TARGET_SSIM}, then the best worst photo, then the fewest bytes): the app ships {agree}.
+**Why JPEG and not WebP**, where Chromium encodes both: within {TARGET_KB} kB the two are even on
+SSIM (the rows above), but WebP encodes about five times slower in the worker (the *encode ms*
+column: the preview waits for it), and the server must decode a WebP and encode the JPEG it
+stores, where it keeps a fitting JPEG's bytes as they are (sync/jpeg.py): §4 measures that path
+at about a tenth of the colis per second of the JPEG one, far under its 40 colis/s target.
 **The app** ({app[0]['type']} in Chromium): median **{app_kb:.0f} kB**, ×{first_kb / app_kb:.2f}
 fewer bytes than the first round's setting on the same photos and ×{FIRST_ROUND_KB / app_kb:.2f}
 fewer than the first round's quoted {FIRST_ROUND_KB} kB. Median ≤ {TARGET_KB} kB:

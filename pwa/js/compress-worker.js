@@ -1,25 +1,13 @@
 // Web Worker: decode a photo (EXIF orientation applied by the browser), draw
-// it scaled so its longest side is at most `maxSide`, encode it in the format
-// encoding.js chooses (WebP where this browser encodes it, else JPEG), or in the
-// `type`/`quality` the caller asks for (the bench). Bitmaps are closed as soon
-// as they are drawn.
+// it scaled so its longest side is at most `maxSide`, encode it as encoding.js
+// says, or in the `type`/`quality` the caller asks for (the bench). Bitmaps are
+// closed as soon as they are drawn.
 
-import { chooseEncoding } from './encoding.js';
+import { ENCODING } from './encoding.js';
 
 // The browser's best downscale: the default ('low') aliases a camera's noise and fine
 // texture, which costs SSIM and bytes (bench/photobytes.py).
 const SMOOTHING = 'high';
-let chosen = null;
-
-// Ask once, on a 1×1 canvas, what convertToBlob really makes of each type.
-function encoding() {
-  chosen ??= chooseEncoding(async (type) => {
-    const probe = new OffscreenCanvas(1, 1);
-    probe.getContext('2d').fillRect(0, 0, 1, 1);
-    return (await probe.convertToBlob({ type })).type;
-  });
-  return chosen;
-}
 
 self.onmessage = async (event) => {
   const { id, blob, maxSide, type, quality, smoothing = SMOOTHING } = event.data;
@@ -34,7 +22,7 @@ self.onmessage = async (event) => {
     context.imageSmoothingQuality = smoothing;
     context.drawImage(bitmap, 0, 0, width, height);
     bitmap.close();
-    const use = type ? { type, quality } : await encoding();
+    const use = type ? { type, quality } : ENCODING;
     const drawn = performance.now();
     const out = await canvas.convertToBlob(use);
     const done = performance.now();

@@ -21,8 +21,7 @@ function getWorker() {
 }
 
 /**
- * Compress a photo, longest side 1600 px, to WebP where the browser encodes it, else JPEG
- * (encoding.js); the bench passes `type`, `quality` and `smoothing` (the downscale's
+ * Compress a photo, longest side 1600 px, as encoding.js says (JPEG 0.5); the bench passes `type`, `quality` and `smoothing` (the downscale's
  * imageSmoothingQuality) to compare: { blob, width, height, ms, encodeMs, originalBytes }.
  */
 export function compressPhoto(file, { maxSide = MAX_SIDE, type = null, quality = null, smoothing } = {}) {
