@@ -30,7 +30,7 @@ class Superseded(Exception):
 
 def _locked(task_id: str, expected: str) -> ColisTask:
     """The task under its row lock, still where this run left it, or raise Superseded."""
-    task = (ColisTask.objects.select_for_update(of=("self",), no_key=True)
+    task = (ColisTask.objects.locked()
             .select_related("initiated_by", "lot").get(task_id=task_id))
     if task.status != expected:
         raise Superseded(task.status)
@@ -50,7 +50,7 @@ def claim(task_id: str) -> ColisTask | None:
     heartbeat stops, which the sweeper recovers.
     """
     with transaction.atomic():
-        task = (ColisTask.objects.select_for_update(of=("self",), no_key=True)
+        task = (ColisTask.objects.locked()
                 .select_related("initiated_by", "lot")
                 .filter(task_id=task_id).first())
         if task is None or task.status not in (S.PENDING, S.FAILED_RETRY):
@@ -61,7 +61,7 @@ def claim(task_id: str) -> ColisTask | None:
 def claim_many(task_ids: list[str]) -> list[ColisTask]:
     """`claim` for many tasks in one transaction; those with nothing to do are left out."""
     with transaction.atomic():
-        tasks = list(ColisTask.objects.select_for_update(of=("self",), no_key=True)
+        tasks = list(ColisTask.objects.locked()
                      .select_related("initiated_by", "lot")
                      .filter(task_id__in=task_ids, status__in=(S.PENDING, S.FAILED_RETRY))
                      .order_by("pk"))
@@ -120,7 +120,7 @@ def _photos_together(claimed: list[ColisTask]) -> dict[str, dict]:
     if not valid:
         return {}
     with transaction.atomic():
-        tasks = list(ColisTask.objects.select_for_update(of=("self",), no_key=True)
+        tasks = list(ColisTask.objects.locked()
                      .select_related("initiated_by").filter(task_id__in=valid,
                                                             status=S.PROCESSING)
                      .order_by("pk"))
@@ -137,7 +137,7 @@ def _create_together(claimed: list[ColisTask], photos: dict[str, dict]) -> dict:
     if settings.FAULT_DRILL_STEP_DELAY:  # fault drills: a window to kill the worker mid-job
         time.sleep(settings.FAULT_DRILL_STEP_DELAY)
     with transaction.atomic():
-        tasks = [t for t in ColisTask.objects.select_for_update(of=("self",), no_key=True)
+        tasks = [t for t in ColisTask.objects.locked()
                  .select_related("initiated_by", "lot")
                  .filter(task_id__in=[t.task_id for t in claimed],
                          status__in=(S.PROCESSING, S.IMAGE_UPLOADING)).order_by("pk")
@@ -236,7 +236,7 @@ def _fail(task_id: str, *, final: bool, code: str, message: str, errors: dict | 
           ) -> str:
     """Record a failure: final for data errors, else retried on the backoff until max_retries."""
     with transaction.atomic():
-        task = ColisTask.objects.select_for_update(no_key=True).get(task_id=task_id)
+        task = ColisTask.objects.locked().get(task_id=task_id)
         if task.is_terminal:
             return task.status
         fields = {"error_code": code, "error_message": message, "errors": errors or {}}

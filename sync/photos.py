@@ -195,7 +195,7 @@ def _finish(colis_id: int, fields: dict, still: Q = HELD) -> bool:
     if the colis still matches `still` under its row lock (else another run got there)."""
     with transaction.atomic():
         # Lock order as in sync/jobs.py (task, then colis, then the feed counter): no deadlock.
-        tasks = list(ColisTask.objects.select_for_update(no_key=True).filter(colis_id=colis_id)
+        tasks = list(ColisTask.objects.locked().filter(colis_id=colis_id)
                      .order_by("pk"))
         colis = Colis.objects.select_for_update(no_key=True).filter(still, pk=colis_id).first()
         if colis is None:
