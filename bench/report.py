@@ -14,7 +14,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SECTIONS = HERE / "results"
 RESULTS = HERE / "RESULTS.md"
-ORDER = ["summary", "save", "slowlink", "ingest", "materialise", "workers", "scale", "drills", "nodes",
+ORDER = ["summary", "save", "week", "slowlink", "ingest", "materialise", "workers", "scale", "drills", "nodes",
          "restore", "fuzz"]
 
 

@@ -26,8 +26,9 @@ SCENARIOS = {  # name → module (its run(quick) -> markdown), or module:functio
     "workers": "bench.materialise:run_workers",
     "nodes": "bench.nodes",
     "restore": "bench.restore",
+    "week": "bench.week",
 }
-LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800, "nodes": 900}  # seconds per scenario; others 600
+LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800, "nodes": 900, "week": 4200}  # seconds per scenario; others 600
 
 
 def main(argv: list[str] | None = None) -> int:
