@@ -576,7 +576,7 @@ def _section(loop: dict | None, sync: dict | None) -> str:
         rows, memory, v = _loop_rows(loop)
         quick = ("**Quick variant** (`--quick`): smaller backlogs, fewer runs.\n\n"
                  if loop["quick"] else "")
-        tmpfs = (f"on a {loop["tmpfs_mb"]} MB tmpfs (Chromium derives its quota from the disk holding "
+        tmpfs = (f"on a {loop['tmpfs_mb']} MB tmpfs (Chromium derives its quota from the disk holding "
                  "the profile)" if loop.get("tmpfs_mb") else "on the machine's disk (not root: no tmpfs)")
         parts.append(f"""{quick}Headless Chromium (Debian's, Playwright), one fresh profile per code version,
 logged in, then **offline** throughout. The backlog is filled through the app's own save path

@@ -154,15 +154,16 @@ function buildView(root, ctx) {
   v.empty = h('p', { class: 'muted' }, gettext('Aucun colis en attente.'));
   v.listSlot = h('div', {});
   v.journalSlot = h('div', {});
-  mount(root, h('section', { class: 'card queue' },
+  v.section = h('section', { class: 'card queue' },
     h('h1', {}, gettext("File d'attente")), v.countsEl, v.lastSync, v.errorSlot,
     h('div', { class: 'actions' },
       h('button', { type: 'button', class: 'secondary', id: 'export', onclick: () => v.ctx.onExport() },
         gettext("Exporter la file d'attente (fichier)"))),
-    v.listSlot, v.journalSlot));
+    v.listSlot, v.journalSlot);
+  mount(root, v.section);
   list.append(v.top, v.bottom);
   const onScroll = () => {
-    if (!list.isConnected) { removeEventListener('scroll', onScroll); removeEventListener('resize', onScroll); return; }
+    if (!v.section.isConnected) { removeEventListener('scroll', onScroll); removeEventListener('resize', onScroll); return; }
     if (!v.frame) v.frame = requestAnimationFrame(() => { v.frame = 0; drawWindow(v); });
   };
   addEventListener('scroll', onScroll, { passive: true });
@@ -242,7 +243,7 @@ function drawWindow(v) {
  */
 export function renderQueue(root, ctx) {
   const { items, counts } = ctx;
-  if (!view || view.root !== root || !root.contains(view.countsEl)) {
+  if (!view || view.root !== root || !view.section.isConnected) {
     view = buildView(root, ctx);
   }
   const v = view;
