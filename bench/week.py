@@ -487,39 +487,6 @@ def write() -> str:
     return md
 
 
-if __name__ == "__main__":
-    import calendar
-    import signal
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if what == "drive":
-        arg = json.loads(sys.argv[2])
-        try:
-            (drive_sync if arg.get("mode") == "sync" else drive)(arg)
-        except Exception as exc:  # noqa: BLE001 - reported to the parent
-            _emit(event="error", error=repr(exc)[:500])
-            raise
-    else:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-        quick = "--quick" in sys.argv
-        if what == "loopback":
-            loopback(quick)
-        elif what == "sync":
-            n = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--n=")), None)
-            budget = next((float(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--budget=")), None)
-            until = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--until=")), None)
-            if until:  # HH:MM UTC today
-                hh, mm = map(int, until.split(":"))
-                now = time.gmtime()
-                until = calendar.timegm((now.tm_year, now.tm_mon, now.tm_mday, hh, mm, 0, 0, 0, 0))
-            sync_run(quick, budget=budget, n=n,
-                     link_profile=None if "--loopback" in sys.argv else "typical", until=until)
-        elif what == "all":
-            run(quick)
-        print(write())
-
-
 FIRST_TYPICAL = 1.35  # round 1's wall ÷ floor on `typical` (50 colis, bench/RESULTS.md §2)
 
 
@@ -542,7 +509,7 @@ def _loop_rows(loop: dict) -> tuple[list, list, dict]:
             opens = r["opens"]
             ratio_open = ""
             if name == "after" and b is not None:
-                ratio_open = f"×{_p95(b['opens']) / _p95(opens):,.1f} faster"
+                ratio_open = f"×{_p95(b['opens']) / _p95(opens):,.1f}"
             rows.append([f"{level:,}", "this round" if name == "after" else f"before (`{BEFORE}`)",
                          spread(tap, 1), f"{_p95(tap):.1f}",
                          f"×{_p95(tap) / FIRST_SAVE_P95:.2f}", spread(app, 1),
@@ -594,7 +561,7 @@ Save target < {SAVE_TARGET:.0f} ms p95, first round's worst p95 {FIRST_SAVE_P95}
 < {OPEN_TARGET:.0f} ms. Times in ms.
 
 {table(["backlog", "code", "tap → confirmation ms", "p95", "p95 ÷ first round", "app's measure ms",
-        "queue open ms", "open p95", "open p95 vs before"], rows)}
+        "queue open ms", "open p95", "open p95: before ÷ this round"], rows)}
 
 Memory and storage after the queue opened (*rows*: rows in the DOM; *nodes*: elements in the
 page; *heap*: `performance.memory.usedJSHeapSize`; *storage*: `navigator.storage.estimate()`
@@ -650,3 +617,36 @@ server's tasks and colis. One run (n=1: it takes about 40 minutes).
 Completed colis over time: {progress or "—"}.
 """)
     return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    import calendar
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if what == "drive":
+        arg = json.loads(sys.argv[2])
+        try:
+            (drive_sync if arg.get("mode") == "sync" else drive)(arg)
+        except Exception as exc:  # noqa: BLE001 - reported to the parent
+            _emit(event="error", error=repr(exc)[:500])
+            raise
+    else:
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+        quick = "--quick" in sys.argv
+        if what == "loopback":
+            loopback(quick)
+        elif what == "sync":
+            n = next((int(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--n=")), None)
+            budget = next((float(a.split("=", 1)[1]) for a in sys.argv if a.startswith("--budget=")), None)
+            until = next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--until=")), None)
+            if until:  # HH:MM UTC today
+                hh, mm = map(int, until.split(":"))
+                now = time.gmtime()
+                until = calendar.timegm((now.tm_year, now.tm_mon, now.tm_mday, hh, mm, 0, 0, 0, 0))
+            sync_run(quick, budget=budget, n=n,
+                     link_profile=None if "--loopback" in sys.argv else "typical", until=until)
+        elif what == "all":
+            run(quick)
+        print(write())
