@@ -456,8 +456,10 @@ async function showSettings(main) {
       } catch (error) { toast(importer.refusalText(error)); }
       afterWrite();
     } });
+  const section = main.querySelector('.settings');
   const numeros = await leases.summary();
-  main.querySelector('.settings')?.append(...renderLabelSettings(numeros));
+  // Drawn again meanwhile (an outbox change): that drawing adds its own.
+  if (section?.isConnected) section.append(...renderLabelSettings(numeros));
 }
 
 function nearQuota(storage) {

@@ -138,7 +138,8 @@ function sortedItems(items) {
 }
 
 function spacer() {
-  return h('li', { class: 'spacer', 'aria-hidden': 'true', style: 'height:0;margin:0;padding:0;border:0' });
+  // Its height is set through el.style (CSSOM): the CSP forbids style attributes.
+  return h('li', { class: 'spacer', 'aria-hidden': 'true' });
 }
 
 function buildView(root, ctx) {
