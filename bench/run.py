@@ -28,7 +28,8 @@ SCENARIOS = {  # name → module (its run(quick) -> markdown), or module:functio
     "restore": "bench.restore",
     "week": "bench.week",
 }
-LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800, "nodes": 900, "week": 4200}  # seconds per scenario; others 600
+# seconds per scenario; others 600
+LIMITS = {"scale": 900, "save": 1200, "slowlink": 1800, "nodes": 900, "week": 4200}
 
 
 def main(argv: list[str] | None = None) -> int:
