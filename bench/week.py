@@ -608,7 +608,9 @@ link, {n:,} colis are saved offline through `outbox.addColis` with their own ~20
 is reloaded, then the tablet goes online with the production sync timers. The clock stops when
 the server holds every colis `completed` with its photo `ready`; *floor*: the photos' bytes ÷
 the uplink rate; *lost / duplicated*: bench/drills.py's audit of the device's op_ids against the
-server's tasks and colis. One run (n=1: it takes about 40 minutes).
+server's tasks and colis; *device states*: the items' states on the tablet when the server held
+them all (it learns the last ones from the changes feed after its uploads). One run (n=1: it
+takes {wall / 60:.0f} minutes; started {sync.get("started", "?")}, on a machine shared with other runs).
 {"" if whole else "**Not complete**: the run was stopped at its time bound; its figures are bounds. "}
 
 {table(["completed", "wall s", "floor s", "wall ÷ floor", "MB sent", "photo MB", "lost / duplicated",
