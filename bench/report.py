@@ -14,8 +14,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SECTIONS = HERE / "results"
 RESULTS = HERE / "RESULTS.md"
-ORDER = ["summary", "save", "photobytes", "slowlink", "ingest", "materialise", "workers", "scale", "drills",
-         "nodes", "restore", "fuzz"]
+ORDER = ["summary", "save", "photobytes", "week", "slowlink", "ingest", "materialise", "workers", "scale",
+         "drills", "nodes", "restore", "fuzz"]
 
 
 def machine() -> str:

@@ -21,7 +21,15 @@ import { renderQueue } from './views/queue.js';
 import { renderSettings } from './views/settings.js';
 import { renderTopbar } from './views/topbar.js';
 
+// The near-quota warning: past 80 % of the quota, or with at most ROOM_WARNING left. Chromium
+// reports the quota as the usage plus the free disk rounded up to whole GiB (measured on a
+// 700 MB disk: usage + 1 GiB at 5, 208 and 410 MB used; bench/week.py): the ratio alone stays
+// under 30 % with a week offline (2,000 colis ≈ 400 MB) until the disk is full. « 1 GiB left »
+// is the finest it tells: under 1 GiB free, about 5,000 photos. A save refused for lack of
+// room warns too.
 const QUOTA_WARNING = 0.8;
+const ROOM_WARNING = 1024 * 1024 * 1024;
+const STORAGE_EVERY_MS = 10000;
 const config = readConfig();
 const metrics = { saves: [] };
 globalThis.colisMetrics = metrics;
@@ -35,10 +43,70 @@ function readConfig() {
   try { return JSON.parse(localStorage.getItem('colis.config') || '{}'); } catch { return {}; }
 }
 
-async function refreshLocal() {
-  const [items, photos, lastSync, referenceAt, entries] = await Promise.all([outbox.all(), outbox.photoStates(),
-    db.kvGet('last_sync_ok'), db.kvGet('reference_at'), journal.entries()]);
-  Object.assign(state, { items, photos, lastSync, journal: entries });
+/** Everything from IndexedDB, the items and photo states too (on start and login). */
+function refreshLocal() {
+  noteChanges({ all: true });  // read in turn with the changes (an older read never lands last)
+  return Promise.all([changed.running, refreshMeta()]);
+}
+
+async function loadAll() {
+  const [items, photos, counts] = await Promise.all([outbox.all(), outbox.photoStates(), outbox.countNow()]);
+  Object.assign(state, { items, photos, counts });
+}
+
+/**
+ * Apply the outbox writes announced since the last call (outbox.changes): read back only
+ * the items and photos they touched, and the counts from the state index. One read at a
+ * time, in order; the changes announced meanwhile wait for the next one.
+ */
+const changed = { items: new Set(), photos: new Set(), all: false, running: null };
+function noteChanges(detail) {
+  if (detail.items?.length || detail.photos?.length) measureStorageSoon();
+  for (const k of detail.items || []) changed.items.add(k);
+  for (const k of detail.photos || []) changed.photos.add(k);
+  changed.all ||= Boolean(detail.all);
+  if (!changed.running) changed.running = applyChanges().finally(() => { changed.running = null; });
+}
+
+async function applyChanges() {
+  while (changed.items.size || changed.photos.size || changed.all) {
+    const opIds = [...changed.items];
+    const photoIds = [...changed.photos];
+    const all = changed.all;
+    changed.items.clear(); changed.photos.clear(); changed.all = false;
+    if (all) { await loadAll(); } else {
+      const [items, photos, counts] = await Promise.all([outbox.itemsByKey(opIds), outbox.photoStatesOf(photoIds),
+        outbox.countNow()]);
+      const fresh = new Map(items.map((i) => [i.op_id, i]));
+      const gone = new Set(opIds.filter((k) => !fresh.has(k)));
+      // The objects of untouched items stay the same (the queue redraws the others only).
+      const next = state.items.filter((i) => !gone.has(i.op_id)).map((i) => {
+        const item = fresh.get(i.op_id);
+        if (item) fresh.delete(i.op_id);
+        return item || i;
+      });
+      next.push(...[...fresh.values()].sort((a, b) => a.created_at.localeCompare(b.created_at)));
+      state.items = next;
+      for (const [k, photo] of Object.entries(photos)) {
+        if (photo) state.photos[k] = photo; else delete state.photos[k];
+      }
+      state.counts = counts;
+    }
+    // After a whole read the caller draws, once the reference data is in too.
+    if (!all && state.metaReady && document.body.dataset.screen === 'app') render();
+  }
+}
+
+/** The meta data, and the outbox writes of this page so far applied (after an action). */
+function refreshAfterWrite() {
+  return Promise.all([refreshMeta(), changed.running]);
+}
+
+/** The rest: last sync, journal, lots, reference data (a few rows each). */
+async function refreshMeta() {
+  const [lastSync, referenceAt, entries] = await Promise.all([db.kvGet('last_sync_ok'), db.kvGet('reference_at'),
+    journal.entries()]);
+  Object.assign(state, { lastSync, journal: entries });
   // Lots every time (a few rows, and a closed one must go at once); clients and tariffs
   // when the reference data changed.
   [state.lots, state.closedLots] = await Promise.all([db.getAll('lots'), db.kvGet('closed_lots')]);
@@ -47,6 +115,7 @@ async function refreshLocal() {
     Object.assign(state, { clients, tariffs, referenceAt });
   }
   document.body.dataset.refReady = state.tariffs.length && state.clients.length ? '1' : '0';
+  state.metaReady = true;
 }
 
 function lotChoices() {
@@ -72,6 +141,10 @@ function lotChoices() {
   return all;
 }
 
+function lotKeys() {
+  return lotChoices().map((l) => l.key).join();
+}
+
 function lotFields(key) {
   if (key.startsWith('id:')) return { lot: Number(key.slice(3)) };
   const opId = key.slice(3);
@@ -91,22 +164,31 @@ function lastLotKey() {
 }
 
 function counts() {
-  return outbox.counts(state.items);
+  return state.counts || outbox.counts(state.items);
 }
 
 function renderChrome() {
   if (document.body.dataset.screen !== 'app') return;
-  const storageWarning = state.storage?.quota && state.storage.usage / state.storage.quota > QUOTA_WARNING
+  const storageWarning = state.storageFull || nearQuota(state.storage)
     ? gettext('Stockage presque plein : synchroniser ou exporter la file dès que possible.') : null;
   renderTopbar($('topbar'), $('banners'), { online: navigator.onLine, counts: counts(),
     running: sync.status.running, tab: state.tab, storageWarning,
     onTab: (tab) => {
       Object.assign(state, { tab, overlay: null, focusFailure: false });
       renderMain(); renderChrome(); scrollTo(0, 0);
+      // The form and the lots offer the open lots: a lot closed meanwhile (the sync says so
+      // after the items) goes at once, before anything could be typed.
+      if (tab === 'form' || tab === 'lots') {
+        const before = lotKeys();
+        refreshMeta().then(() => {
+          if (state.tab === tab && !state.overlay && lotKeys() !== before) renderMain();
+        });
+      }
     },
     onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: sync.live,
     onShowFailure: () => {
       state.tab = 'queue'; state.overlay = null; state.focusFailure = true;
+      scrollTo(0, 0);  // the failures head the list: drawn from its top
       renderMain(); renderChrome();
       $('first-failure')?.scrollIntoView({ block: 'center' });
     } });
@@ -135,7 +217,8 @@ function kickSync() {
 }
 
 function afterWrite() {
-  refreshLocal().then(() => { renderChrome(); if (state.tab !== 'form') renderMain(); });
+  // The items written come back through outbox.changes; lots and leases may have moved too.
+  refreshAfterWrite().then(() => { renderChrome(); if (state.tab !== 'form') renderMain(); });
   kickSync();
 }
 
@@ -163,8 +246,17 @@ async function saveNew(values, photo, client) {
   const data = { ...rest, ...lotFields(lotKey) };
   const labels = { client: clientLabel(client), lot: lotChoices().find((l) => l.key === lotKey)?.label };
   const started = performance.now();
-  const item = await outbox.addColis(data, { photo: photo?.blob || null, labels });
+  let item;
+  try {
+    item = await outbox.addColis(data, { photo: photo?.blob || null, labels });
+  } catch (error) {
+    if (error?.name !== 'QuotaExceededError') throw error;
+    state.storageFull = true;
+    renderChrome();
+    throw new Error(gettext('stockage plein sur la tablette : synchroniser ou exporter la file, puis réessayer.'));
+  }
   const ms = performance.now() - started;
+  state.storageFull = false;
   // The save time travels with the item: the server's « Résultats » show its p50 and p95.
   outbox.noteSaveTime(item.op_id, ms).catch((error) => journal.note('save-time', error));
   metrics.saves.push({ ms, photoBytes: photo?.blob?.size || 0, originalBytes: photo?.originalBytes || 0,
@@ -306,7 +398,7 @@ async function act(fn) {
     toast(error instanceof api.NetworkError ? gettext('Pas de réseau : réessayer plus tard.') : String(error.message || error));
     await journal.note('action', error);
   }
-  await refreshLocal(); render();
+  await refreshAfterWrite(); render();
 }
 
 function showConflict(main, item) {
@@ -347,7 +439,7 @@ async function openLot(type) {
   const item = await outbox.addOpenLot(type);
   localStorage.setItem('colis.lastLot', `op:${item.op_id}`);
   toast(gettext('Lot ouvert sur la tablette ; son numéro arrivera à la synchronisation.'));
-  await refreshLocal();
+  await refreshAfterWrite();
   state.tab = 'form'; render();
   kickSync();
 }
@@ -364,8 +456,15 @@ async function showSettings(main) {
       } catch (error) { toast(importer.refusalText(error)); }
       afterWrite();
     } });
+  const section = main.querySelector('.settings');
   const numeros = await leases.summary();
-  main.querySelector('.settings')?.append(...renderLabelSettings(numeros));
+  // Drawn again meanwhile (an outbox change): that drawing adds its own.
+  if (section?.isConnected) section.append(...renderLabelSettings(numeros));
+}
+
+function nearQuota(storage) {
+  if (!storage?.quota) return false;
+  return storage.usage / storage.quota > QUOTA_WARNING || storage.quota - storage.usage <= ROOM_WARNING;
 }
 
 async function measureStorage() {
@@ -373,6 +472,11 @@ async function measureStorage() {
   const [estimate, persisted] = await Promise.all([navigator.storage.estimate(), navigator.storage.persisted?.()]);
   state.storage = { usage: estimate.usage || 0, quota: estimate.quota || 0, persisted: Boolean(persisted) };
 }
+
+// The storage estimate again after writes, at most every STORAGE_EVERY_MS (a few ms each).
+const measureStorageSoon = throttle(() => {
+  if (state.started) measureStorage().then(renderChrome).catch(() => {});
+}, STORAGE_EVERY_MS);
 
 function throttle(fn, ms) {
   let timer = null;
@@ -425,14 +529,17 @@ async function startApp() {
   await refreshLocal();
   render();
   if (!state.tariffs.length || !state.clients.length) {
-    sync.refreshReference({ force: true }).then(refreshLocal).then(() => { if (state.tab === 'form') renderMain(); render(); })
+    sync.refreshReference({ force: true }).then(refreshMeta).then(() => { if (state.tab === 'form') renderMain(); render(); })
       .catch((error) => journal.note('reference', error));
   }
   if (!state.started) {
     state.started = true;
-    sync.events.addEventListener('status', () => refreshLocal().then(render));
-    // Live progress: after each batch result and photo chunk, at most every 250 ms.
-    const onProgress = throttle(() => refreshLocal().then(render), 250);
+    // Items and photos come back through outbox.changes (the rows a write touched, this page's
+    // or the service worker's); a cycle's status and live progress redraw the rest.
+    outbox.changes.addEventListener('change', (e) => noteChanges(e.detail));
+    sync.events.addEventListener('status', () => refreshMeta().then(render));
+    // Live progress (« Envoi 3/12 · photo 45 % », lots closed meanwhile): at most every 250 ms.
+    const onProgress = throttle(() => refreshMeta().then(render), 250);
     sync.events.addEventListener('progress', onProgress);
     sync.listenProgress(onProgress);
     addEventListener('online', renderChrome);
@@ -440,9 +547,9 @@ async function startApp() {
     navigator.serviceWorker?.addEventListener('message', (e) => {
       if (e.data?.type !== 'synced') return;
       if (!e.data.ok && e.data.error) journal.note('background-sync', e.data.error);
-      refreshLocal().then(render).then(checkAuth);
+      refreshMeta().then(render).then(checkAuth);
     });
-    journal.events.addEventListener('change', () => refreshLocal().then(() => { if (state.tab === 'queue') render(); }));
+    journal.events.addEventListener('change', () => refreshMeta().then(() => { if (state.tab === 'queue') render(); }));
     loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs });
     navigator.storage?.persist?.().catch(() => {}).finally(() => measureStorage().then(renderChrome));
   } else {

@@ -24,6 +24,41 @@ const MIGRATIONS = [
 
 let dbPromise = null;
 
+/**
+ * What changed in the outbox: after each committed write to `items` or `photos`, a 'change'
+ * event whose detail is { items: [op_id…], photos: [photo_id…], all } (all: a store was
+ * cleared). Heard in this context and, over a BroadcastChannel, in the others (the page
+ * hears the service worker's writes): the views read back only those rows.
+ */
+export const changes = new EventTarget();
+const WATCHED = ['items', 'photos'];
+const changeChannel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-changes') : null;
+changeChannel?.addEventListener('message', (event) => {
+  changes.dispatchEvent(new CustomEvent('change', { detail: event.data }));
+});
+
+function announceChanges(noted) {
+  const detail = { items: [...noted.items], photos: [...noted.photos], all: noted.all };
+  changes.dispatchEvent(new CustomEvent('change', { detail }));
+  changeChannel?.postMessage(detail);
+}
+
+/** `store` whose put/add/delete/clear note the keys they touch in `keys` (a Set). */
+function noting(store, keys, noted) {
+  const keyOf = (value, key) => (store.keyPath ? value?.[store.keyPath] : key);
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'put' || prop === 'add') {
+        return (value, key) => { keys.add(keyOf(value, key)); return target[prop](value, key); };
+      }
+      if (prop === 'delete') return (key) => { keys.add(key); return target.delete(key); };
+      if (prop === 'clear') return () => { noted.all = true; return target.clear(); };
+      const value = target[prop];
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Open (once) and migrate the database. */
 export function openDb() {
   if (!dbPromise) {
@@ -56,12 +91,18 @@ export async function transaction(names, mode, fn) {
   const db = await openDb();
   return new Promise((resolve, reject) => {
     const tx = db.transaction(names, mode);
-    const stores = Object.fromEntries(names.map((name) => [name, tx.objectStore(name)]));
+    const noted = { items: new Set(), photos: new Set(), all: false };
+    const stores = Object.fromEntries(names.map((name) => [name,
+      mode === 'readwrite' && WATCHED.includes(name)
+        ? noting(tx.objectStore(name), noted[name], noted) : tx.objectStore(name)]));
     let result;
     Promise.resolve()
       .then(() => fn(stores, tx))
       .then((value) => { result = value; }, (error) => { try { tx.abort(); } catch { /* done */ } reject(error); });
-    tx.oncomplete = () => resolve(result);
+    tx.oncomplete = () => {
+      if (noted.items.size || noted.photos.size || noted.all) announceChanges(noted);
+      resolve(result);
+    };
     tx.onerror = () => reject(tx.error || new Error('IndexedDB transaction failed'));
     tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
   });
@@ -178,4 +219,36 @@ export function photoStates() {
     };
     cursor.onerror = () => reject(cursor.error);
   }));
+}
+
+/** Outbox items by op_id (missing ones left out), in one transaction. */
+export function itemsByKey(opIds) {
+  return transaction(['items'], 'readonly', (s) => Promise.all(opIds.map((k) => done(s.items.get(k)))))
+    .then((rows) => rows.filter(Boolean));
+}
+
+/** Photo rows without their blobs, for these photo_ids only (see photoStates). */
+export function photoStatesOf(photoIds) {
+  return transaction(['photos'], 'readonly', (s) => Promise.all(photoIds.map((k) => done(s.photos.get(k)))))
+    .then((rows) => Object.fromEntries(photoIds.map((k, i) => {
+      const row = rows[i];
+      if (!row) return [k, null];
+      const { blob, ...rest } = row;
+      return [k, { ...rest, size: rest.size ?? blob?.size ?? 0 }];
+    })));
+}
+
+/**
+ * How many outbox items are in each of `states`, from the `state` index: IndexedDB counts
+ * the index's keys and reads no item. `other`: the items in none of them.
+ */
+export function countStates(states) {
+  return transaction(['items'], 'readonly', async (s) => {
+    const index = s.items.index('state');
+    const [total, ...each] = await Promise.all([done(s.items.count()),
+      ...states.map((state) => done(index.count(IDBKeyRange.only(state))))]);
+    const out = Object.fromEntries(states.map((state, i) => [state, each[i]]));
+    out.other = total - each.reduce((a, b) => a + b, 0);
+    return out;
+  });
 }

@@ -146,6 +146,26 @@ export function counts(items) {
   return out;
 }
 
+/**
+ * Counts of items per bucket without reading the items: IndexedDB counts the `state`
+ * index's keys (exact after any write, nothing kept that could drift; see db.countStates).
+ */
+export async function countNow() {
+  const byState = await db.countStates(Object.keys(STATES));
+  const out = { device: byState.other, sent: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+  for (const [state, { bucket: b }] of Object.entries(STATES)) out[b] += byState[state];
+  return out;
+}
+
+/** What changed in the outbox (db.changes): 'change' events of { items, photos, all }. */
+export const changes = db.changes;
+
+/** These items (missing ones left out) and these photos' upload states, without blobs. */
+export function itemsByKey(opIds) {
+  return db.itemsByKey(opIds);
+}
+export const photoStatesOf = db.photoStatesOf;
+
 /** Items the server has not accepted yet (for the backlog report). */
 export function unsent(items) {
   return items.filter((i) => ['queued', 'invalid', 'conflict'].includes(i.state));

@@ -116,24 +116,162 @@ function row(item, ctx) {
     actions(item, ctx));
 }
 
-/** Render the queue screen. */
+// The list is virtualised: only the rows near the viewport are in the DOM (a week offline is
+// thousands of items), between two spacers as tall as the rows left out. Row heights are
+// measured once drawn, estimated before. A row is rebuilt only when its item or photo object
+// changed (the page replaces the objects a write touched, db.changes): a redraw during sync
+// rebuilds the rows that moved, not the list.
+const OVERSCAN_PX = 800;  // drawn above and below the viewport
+const MIN_ROWS = 40;  // drawn at least (a short queue is drawn whole)
+const ESTIMATE_PX = 120;
+let view = null;
+
+function rank(item) {
+  return LIST_ORDER.indexOf(bucket(item));
+}
+
+/** The items in list order, sorted again only when the items array changed. */
+function sortedItems(items) {
+  if (view?.sortedFrom === items) return view.sorted;
+  const sorted = [...items].sort((a, b) => rank(a) - rank(b) || b.created_at.localeCompare(a.created_at));
+  return sorted;
+}
+
+function spacer() {
+  // Its height is set through el.style (CSSOM): the CSP forbids style attributes.
+  return h('li', { class: 'spacer', 'aria-hidden': 'true' });
+}
+
+function buildView(root, ctx) {
+  const list = h('ul', { class: 'items', id: 'queue-items' });
+  const v = { root, list, top: spacer(), bottom: spacer(), rows: new Map(), heights: new Map(),
+    countCells: {}, sorted: [], sortedFrom: null, journal: null, frame: 0, clients: ctx.clients };
+  v.countsEl = h('div', { class: 'counts', id: 'queue-counts' }, ORDER.map((k) => {
+    v.countCells[k] = h('span', { class: `count badge-${k}`, dataset: { bucket: k } });
+    return v.countCells[k];
+  }));
+  v.lastSync = h('p', { id: 'last-sync' });
+  v.errorSlot = h('div', {});
+  v.empty = h('p', { class: 'muted' }, gettext('Aucun colis en attente.'));
+  v.listSlot = h('div', {});
+  v.journalSlot = h('div', {});
+  v.section = h('section', { class: 'card queue' },
+    h('h1', {}, gettext("File d'attente")), v.countsEl, v.lastSync, v.errorSlot,
+    h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'secondary', id: 'export', onclick: () => v.ctx.onExport() },
+        gettext("Exporter la file d'attente (fichier)"))),
+    v.listSlot, v.journalSlot);
+  mount(root, v.section);
+  list.append(v.top, v.bottom);
+  const onScroll = () => {
+    if (!v.section.isConnected) { removeEventListener('scroll', onScroll); removeEventListener('resize', onScroll); return; }
+    if (!v.frame) v.frame = requestAnimationFrame(() => { v.frame = 0; drawWindow(v); });
+  };
+  addEventListener('scroll', onScroll, { passive: true });
+  addEventListener('resize', onScroll, { passive: true });
+  return v;
+}
+
+/** The row of `item`, reused while its item, photo and live progress are the same objects. */
+function rowFor(v, item, rowCtx) {
+  const photo = rowCtx.photos[item.photo_id];
+  const live = rowCtx.live?.photo?.photo_id && rowCtx.live.photo.photo_id === item.photo_id
+    ? rowCtx.live.photo.rate : null;
+  const first = rowCtx.firstFailure === item.op_id;
+  const cached = v.rows.get(item.op_id);
+  if (cached && cached.item === item && cached.photo === photo && cached.live === live && cached.first === first) {
+    return cached.li;
+  }
+  const li = row(item, rowCtx);
+  v.rows.set(item.op_id, { item, photo, live, first, li });
+  return li;
+}
+
+/** Draw the rows near the viewport; the spacers stand for the others. */
+function drawWindow(v) {
+  const { sorted, list, heights } = v;
+  if (!list.isConnected) return;
+  const height = (item) => heights.get(item.op_id) ?? v.estimate ?? ESTIMATE_PX;
+  const listTop = list.getBoundingClientRect().top;  // relative to the viewport
+  const from = -listTop - OVERSCAN_PX;
+  const to = -listTop + innerHeight + OVERSCAN_PX;
+  let first = 0;
+  let offset = 0;
+  while (first < sorted.length && offset + height(sorted[first]) < from) offset += height(sorted[first++]);
+  let last = first;
+  while (last < sorted.length && (offset < to || last - first < MIN_ROWS)) offset += height(sorted[last++]);
+  if (last - first < MIN_ROWS) {  // near the end: draw MIN_ROWS anyway, upwards
+    while (first > 0 && last - first < MIN_ROWS) { first -= 1; }
+  }
+  const shown = sorted.slice(first, last);
+  const rowCtx = v.rowCtx;
+  const nodes = shown.map((item) => rowFor(v, item, rowCtx));
+  const before = sorted.slice(0, first).reduce((sum, item) => sum + height(item), 0);
+  const after = sorted.slice(last).reduce((sum, item) => sum + height(item), 0);
+  const wanted = [v.top, ...nodes, v.bottom];
+  const current = list.children;
+  const same = current.length === wanted.length && wanted.every((node, i) => current[i] === node);
+  if (!same) {
+    // Rows rebuilt in place keep the others (and a focused button in them) where they are.
+    const inPlace = current.length === wanted.length
+      && wanted.every((node, i) => current[i] === node || !node.isConnected);
+    if (inPlace) wanted.forEach((node, i) => { if (current[i] !== node) current[i].replaceWith(node); });
+    else list.replaceChildren(...wanted);
+  }
+  v.top.style.height = `${before}px`;
+  v.bottom.style.height = `${after}px`;
+  // Measure the drawn rows (one layout) for the next windows and the spacers.
+  let measured = 0;
+  let count = 0;
+  for (let i = 0; i < nodes.length; i++) {
+    const next = i + 1 < nodes.length ? nodes[i + 1] : v.bottom;
+    const hpx = next.offsetTop - nodes[i].offsetTop;
+    if (hpx > 0) { heights.set(shown[i].op_id, hpx); measured += hpx; count += 1; }
+  }
+  if (count) v.estimate = Math.round(measured / count);
+  v.bottom.style.height = `${sorted.slice(last).reduce((sum, item) => sum + height(item), 0)}px`;
+  v.top.style.height = `${sorted.slice(0, first).reduce((sum, item) => sum + height(item), 0)}px`;
+  // Rows of items gone from the list are forgotten.
+  if (v.rows.size > sorted.length + 200) {
+    const present = new Set(sorted.map((i) => i.op_id));
+    for (const key of v.rows.keys()) if (!present.has(key)) { v.rows.delete(key); heights.delete(key); }
+  }
+}
+
+/**
+ * Render the queue screen, or bring the one on screen up to date: counts, last sync, the
+ * rows whose item changed, the window of rows at the scroll position.
+ */
 export function renderQueue(root, ctx) {
   const { items, counts } = ctx;
-  const sorted = [...items].sort((a, b) => LIST_ORDER.indexOf(bucket(a)) - LIST_ORDER.indexOf(bucket(b))
-    || b.created_at.localeCompare(a.created_at));
-  const rowCtx = { ...ctx, firstFailure: sorted.find((i) => bucket(i) === 'failed')?.op_id };
-  mount(root, h('section', { class: 'card queue' },
-    h('h1', {}, gettext("File d'attente")),
-    h('div', { class: 'counts', id: 'queue-counts' }, ORDER.map((k) => h('span', {
-      class: `count badge-${k}`, dataset: { bucket: k, count: counts[k] } }, `${bucketLabel(k)} : ${counts[k]}`))),
-    h('p', { id: 'last-sync' }, fmt(gettext('Dernière synchronisation réussie : %(when)s'), { when: dateTime(ctx.lastSync) })),
-    ctx.syncError ? h('p', { class: 'warning', id: 'sync-error' }, fmt(gettext('Dernier essai : %(error)s'), { error: ctx.syncError })) : null,
-    h('div', { class: 'actions' },
-      h('button', { type: 'button', class: 'secondary', id: 'export', onclick: ctx.onExport },
-        gettext("Exporter la file d'attente (fichier)"))),
-    sorted.length ? h('ul', { class: 'items', id: 'queue-items' }, sorted.map((i) => row(i, rowCtx)))
-      : h('p', { class: 'muted' }, gettext('Aucun colis en attente.')),
-    journalBlock(ctx.journal || [])));
+  if (!view || view.root !== root || !view.section.isConnected) {
+    view = buildView(root, ctx);
+  }
+  const v = view;
+  v.ctx = ctx;
+  if (v.clients !== ctx.clients) { v.rows.clear(); v.clients = ctx.clients; }  // names changed
+  const sorted = sortedItems(items);
+  v.sorted = sorted; v.sortedFrom = items;
+  for (const k of ORDER) {
+    const text = `${bucketLabel(k)} : ${counts[k]}`;
+    if (v.countCells[k].textContent !== text) v.countCells[k].textContent = text;
+    v.countCells[k].dataset.count = counts[k];
+  }
+  v.lastSync.textContent = fmt(gettext('Dernière synchronisation réussie : %(when)s'), { when: dateTime(ctx.lastSync) });
+  const error = ctx.syncError ? fmt(gettext('Dernier essai : %(error)s'), { error: ctx.syncError }) : null;
+  if ((v.errorSlot.textContent || null) !== error) {
+    mount(v.errorSlot, error ? h('p', { class: 'warning', id: 'sync-error' }, error) : null);
+  }
+  v.rowCtx = { ...ctx, firstFailure: sorted[0] && bucket(sorted[0]) === 'failed' ? sorted[0].op_id : null };
+  const content = sorted.length ? v.list : v.empty;
+  if (v.listSlot.firstChild !== content) mount(v.listSlot, content);
+  if (sorted.length) drawWindow(v);
+  if (v.journal !== ctx.journal) {
+    const open = v.journalSlot.querySelector('details')?.open;
+    v.journal = ctx.journal;
+    mount(v.journalSlot, journalBlock(ctx.journal || []));
+    if (open) v.journalSlot.querySelector('details').open = true;
+  }
 }
 
 function journalBlock(entries) {
