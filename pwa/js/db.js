@@ -36,6 +36,7 @@ const changeChannel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-
 changeChannel?.addEventListener('message', (event) => {
   changes.dispatchEvent(new CustomEvent('change', { detail: event.data }));
 });
+changeChannel?.unref?.();  // node (the tests import this module): an open channel keeps it alive
 
 function announceChanges(noted) {
   const detail = { items: [...noted.items], photos: [...noted.photos], all: noted.all };

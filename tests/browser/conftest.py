@@ -93,8 +93,15 @@ def photo_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def noisy_photo_file(tmp_path_factory) -> Path:
-    """A 12 MP JPEG so grainy that it stays over two tus chunks once compressed."""
-    return make_photo(tmp_path_factory.mktemp("photos") / "grainy.jpg", noise=0.6, sigma=80)
+    """A photo so grainy that it stays over two tus chunks once compressed (≈ 850 kB at the
+    app's JPEG 0.5): colour noise in every pixel at 1600 × 1200, which the tablet keeps as it
+    is (no downscale to smooth it)."""
+    from PIL import Image
+
+    grain = Image.merge("RGB", [Image.effect_noise((1600, 1200), 110) for _ in range(3)])
+    path = tmp_path_factory.mktemp("photos") / "grainy.jpg"
+    grain.save(path, "JPEG", quality=92)
+    return path
 
 
 def make_photo(path: Path, noise: float, sigma: int) -> Path:
