@@ -710,6 +710,11 @@ def _write(results: list, skipped: list, quick: bool, elapsed: float, final: boo
     posts = ", ".join(f"{n} POSTs on `{p}`" for p, n in base_posts.items()) or "none in this run"
     quoted_note = (f" Baselines not measured in this run, quoted: {', '.join(sorted(quoted))}."
                    if quoted else "")
+    ran = {p for _, p, _, _ in results}
+    not_rerun = [f"`{p}` ({f['ratio']:.2f}× the floor)" for p, f in FIRST_ROUND.items()
+                 if p not in ran]
+    rerun_note = (f"Not run this time (first round's figures stand): {', '.join(not_rerun)}."
+                  if not_rerun and not quick else "")
     md = f"""## 2. Slow link: colis with photos through linkem, vs the baseline's form POSTs
 
 {quick_note}Chromium (Debian's, headless, Playwright) runs inside the client namespace `pf_cli`
@@ -783,6 +788,7 @@ loop's longest backoff.{outage_note}
 {"; ".join(verdicts) or "No `bad` or `typical` run"}. Lost or duplicated colis over every run: **{lost}**
 (target 0: **{"met" if lost == 0 else "MISSED"}**).
 {f"Not run for lack of time in the bound: {', '.join(skipped)}." if skipped else ""}
+{rerun_note}
 {f"Not complete within the bound: {', '.join(incomplete)}." if incomplete else ""}
 {"" if final else "(Partial: written after each run; the scenario was still running.)"}
 Scenario wall time {elapsed:.0f} s.
