@@ -600,8 +600,8 @@ def run(quick: bool = False) -> str:
     with Link() as link, World(agents=2 * len(plan) + 1) as world:
         for k, (profile, n, base_n, window, keep) in enumerate(plan):
             label = profile if n == 50 or quick else f"{profile}, {n} colis"
-            budget = min(900.0, end - time.monotonic() - keep - 90 - 2 * n)  # log in, save
-            if budget < 120 + 2 * n:
+            budget = min(900.0, end - time.monotonic() - keep - 60 - 1.5 * n)  # log in, save
+            if budget < 120 + n:
                 skipped.append(label)
                 continue
             ours = _batch(world, link, profile, 2 * k, n, budget=budget)
