@@ -742,10 +742,14 @@ ACKs and retransmissions included). *Floor*: the compressed photos' bytes ÷ the
 *First round*: the same profile's wall ÷ floor on 2026-11-26 (50 colis, one photo upload in
 flight, bench/RESULTS.md of then); *vs first round*: that ratio ÷ this one (> 1 is better).
 *Colis/h*: what the link lets one agent register per hour (typing time excluded).
+The PWA sends three photos at once (`PHOTOS_IN_FLIGHT` in pwa/js/sync.js), each in one
+creation-with-upload POST; with two, `typical` with 30 colis took 1.21× the floor, with three
+1.15× (one run each, 2026-12-03): TCP (BBR) paces each flow at its share of the link, so a
+flow waiting for its answer leaves part of the link idle unless enough others keep sending.
 **Baseline:** another agent POSTs the form with the raw photo from the same namespace
 (Python `requests`, one POST after another, a failed POST sent again), timed from the
-request to the response: {posts}
-{"(on `outage` as many as fit in 300 s, one whole outage cycle)" if outage_base else ""};
+request to the response: {posts}{
+" (on `outage` as many as fit in 300 s, one whole outage cycle)" if outage_base else ""};
 n of them would take n × the median (on `outage`: n × the wall time per completed POST).{quoted_note}
 A 50-POST baseline run on `bad` would take ≈ 1 hour, beyond the scenario's 45-minute bound:
 hence the extrapolation. Each PWA row is **one run** (n=1: two runs per
