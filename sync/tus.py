@@ -3,7 +3,10 @@
 Extensions: creation, creation-with-upload, expiration, checksum, termination. An upload
 belongs to the user who created it (anyone else gets 404), lives in the uploads' own
 storage (sync/uploads.py, never served) under a server-chosen uuid, and expires when left
-unfinished. A chunk is read and its checksum verified before the upload's row is locked;
+unfinished. A creation-with-upload whose body is cut short keeps what arrived (its answer
+says the offset, a HEAD and PATCHes resume it); a creation for a photo that has an
+unfinished upload of the same user replaces it (the device never learnt its address).
+A chunk is read and its checksum verified before the upload's row is locked;
 then, under the lock, the offset is checked again, the chunk written at that offset and
 the new offset saved, so two PATCHes racing on one upload cannot interleave their bytes.
 
@@ -136,6 +139,7 @@ class UploadCreate(TusView):
         if _content_type(request) == CHUNK_TYPE:
             chunk = _read_chunk(request, length)
         with transaction.atomic():
+            _supersede(request.user, metadata["photo_id"])
             _check_quotas(request.user, length)
             upload = _create(request.user, length, metadata)
             if chunk is not None:
@@ -184,8 +188,22 @@ class UploadDetail(TusView):
         return HttpResponse(status=204)
 
 
+def _supersede(user, photo_id) -> None:
+    """Delete the user's unfinished uploads of `photo_id` (their files after the commit).
+    A device creates a photo's upload again only when it never learnt the address of the last
+    one (a creation-with-upload cut before its answer) or the server had lost it: the bytes of
+    the old one are never sent again, and it would hold an open upload for a day."""
+    old = list(Upload.objects.select_for_update().filter(
+        owner=user, photo_id=photo_id, completed_at__isnull=True))
+    for upload in old:
+        name = upload.temp_name
+        upload.delete()
+        transaction.on_commit(lambda name=name: uploads.discard(name))
+
+
 def _check_quotas(user, length: int) -> None:
-    """Open uploads and bytes of the day, under the user's row lock (no race past the limit)."""
+    """Open uploads and bytes of the day, under the user's row lock (no race past the limit).
+    A superseded upload's bytes stay counted: re-creating over and over meets the day's limit."""
     type(user).objects.select_for_update().filter(pk=user.pk).first()
     try:
         uploads.check_open(user)

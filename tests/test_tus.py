@@ -355,3 +355,73 @@ def test_it_refuses_a_chunked_creation_with_upload_with_411(live):
                         {**headers, "Upload-Length": "8", "Upload-Metadata": metadata()},
                         JPEG4 + b"efgh")
     assert status == 411 and not Upload.objects.exists()
+
+
+def cut_creation(url: str, headers: dict, photo_id: str, data: bytes) -> http.client.HTTPResponse:
+    """A creation-with-upload announcing `data` whose body stops halfway (the link drops as
+    the tablet sends it); returns the server's answer, read before the socket closes."""
+    parts = urlsplit(url)
+    lines = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", "Tus-Resumable: 1.0.0",
+             f"Content-Type: {CHUNK}", f"Upload-Length: {len(data)}",
+             f"Upload-Metadata: {metadata(photo_id)}", f"Content-Length: {len(data)}",
+             *(f"{k}: {v}" for k, v in headers.items())]
+    sock = socket.create_connection((parts.hostname, parts.port))
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data[: len(data) // 2])
+    sock.shutdown(socket.SHUT_WR)
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    response.read()
+    sock.close()
+    return response
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_creation_with_upload_cut_short_keeps_what_arrived_and_resumes(live):
+    url, headers = live
+    data = JPEG4 + os.urandom(300_000)
+    answer = cut_creation(url, headers, str(uuid.uuid4()), data)
+    assert answer.status == 201
+    half = int(answer.getheader("Upload-Offset"))
+    assert 0 < half < len(data) and half == Upload.objects.get().offset
+    location = url.split("/api/")[0] + answer.getheader("Location")
+    tus_headers = {**headers, "Tus-Resumable": "1.0.0"}
+    head = requests.head(location, headers=tus_headers)
+    assert head.status_code == 200 and int(head.headers["Upload-Offset"]) == half
+    assert head.headers["Upload-Length"] == str(len(data))
+    rest = requests.patch(location, data=data[half:], headers={
+        **tus_headers, "Upload-Offset": str(half), "Content-Type": CHUNK})
+    assert rest.status_code == 204 and int(rest.headers["Upload-Offset"]) == len(data)
+    upload = Upload.objects.get()
+    assert upload.is_complete and stored(upload) == data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_creation_again_replaces_the_unfinished_upload_of_its_photo(live, settings):
+    """The tablet never got the answer of a cut creation: it creates the photo's upload
+    again, whole. The half-upload goes (file and row), it holds no open-upload slot, and the
+    photo has one complete upload; another photo's unfinished upload is left alone."""
+    settings.UPLOAD_MAX_OPEN = 2
+    url, headers = live
+    tus_headers = {**headers, "Tus-Resumable": "1.0.0"}
+    other = requests.post(url, headers={**tus_headers, "Upload-Length": "10",
+                                        "Upload-Metadata": metadata()})
+    assert other.status_code == 201
+    photo_id, data = str(uuid.uuid4()), JPEG4 + os.urandom(200_000)
+    for _ in range(3):  # cut three times: past UPLOAD_MAX_OPEN if each kept a slot
+        assert cut_creation(url, headers, photo_id, data).status == 201
+    cut = Upload.objects.get(photo_id=photo_id)
+    assert not cut.is_complete and uploads.storage().exists(cut.temp_name)
+    whole = requests.post(url, data=data, headers={
+        **tus_headers, "Upload-Length": str(len(data)), "Content-Type": CHUNK,
+        "Upload-Metadata": metadata(photo_id)})
+    assert whole.status_code == 201 and int(whole.headers["Upload-Offset"]) == len(data)
+    assert not Upload.objects.filter(pk=cut.pk).exists()
+    assert not uploads.storage().exists(cut.temp_name)
+    done = Upload.objects.get(photo_id=photo_id)
+    assert done.is_complete and stored(done) == data
+    assert Upload.objects.filter(completed_at__isnull=True).count() == 1  # the other photo's
+    again = requests.post(url, data=data, headers={  # sent twice: the complete one stays
+        **tus_headers, "Upload-Length": str(len(data)), "Content-Type": CHUNK,
+        "Upload-Metadata": metadata(photo_id)})
+    assert again.status_code == 201
+    assert Upload.objects.filter(photo_id=photo_id, completed_at__isnull=False).count() == 2

@@ -1,6 +1,7 @@
 // The sync loop and its triggers; the only module that talks to the sync API.
-// One cycle: metadata batches, the changes feed, photos by tus, reference
-// data. A network error or a 5xx ends the cycle and leaves every item queued.
+// One cycle: metadata batches, then the changes feed and the photos by tus (three
+// at a time) together, reference data. A network error or a 5xx ends the cycle and
+// leaves every item queued.
 
 import * as api from './api.js';
 import { codeOf } from './codes.js';
@@ -33,7 +34,17 @@ export const events = new EventTarget();
  */
 export const live = { phase: null, sent: 0, total: 0, photo: null };
 const channel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-progress') : null;
-const rate = { bytes: 0, ms: 0 };  // photo bytes acknowledged and the time they took, this session
+// Photo bytes acknowledged this session, and the time they took: wall time while an upload
+// was running, counted once when several run at once (`at`: the last time counted).
+const rate = { bytes: 0, ms: 0, at: 0 };
+// Photos uploaded at once: while one waits for its answer (a round trip, the server's write)
+// the others keep the uplink busy. Each photo is its own upload, by one lane only. Three, not
+// two: a TCP flow paces itself at its share of the link and takes a pausing neighbour's share
+// only slowly, so with two the link idles half of each pause (bench/RESULTS.md §2).
+export const PHOTOS_IN_FLIGHT = 3;
+// Each request then has a third of the link: a 256 KB chunk beside two others takes ~16 s at
+// 400 kbit/s; past 45 s the link is likely dead (tus.js: 30 s for a request alone).
+const PHOTO_TIMEOUT_MS = 45000;
 
 function announce(fields) {
   Object.assign(live, fields);
@@ -141,44 +152,63 @@ export function photoRate() {
   return rate.ms > 2000 ? (rate.bytes * 1000) / rate.ms : null;
 }
 
-async function uploadOne(item, photo, token, position) {
+async function uploadOne(item, photo, token, counter) {
   const blob = await outbox.photoBlob(photo.photo_id);
   let last = { offset: photo.offset || 0, at: performance.now() };
   const progress = async ({ url, offset }) => {
     const now = performance.now();
-    if (offset > last.offset) { rate.bytes += offset - last.offset; rate.ms += now - last.at; }
+    if (offset > last.offset) {
+      rate.bytes += offset - last.offset;
+      rate.ms += now - Math.max(last.at, rate.at);
+      rate.at = now;
+    }
     last = { offset, at: now };
     await outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset });
-    announce({ phase: 'photos', photo: { ...position, photo_id: photo.photo_id, offset, size: blob.size,
-      rate: photoRate() } });
+    announce({ phase: 'photos', photo: { index: Math.min(counter.total, counter.done + 1),
+      total: counter.total, photo_id: photo.photo_id, offset, size: blob.size, rate: photoRate() } });
   };
   await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
     metadata: { photo_id: photo.photo_id, op_id: item.op_id },
-    headers: { Authorization: `Token ${token}` }, onProgress: progress });
+    headers: { Authorization: `Token ${token}` }, onProgress: progress,
+    timeoutMs: PHOTO_TIMEOUT_MS });
   await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
     uploaded_at: new Date().toISOString(), last_error: null });
+  counter.done += 1;
 }
 
-// Photos go after the metadata, one by one; a failed photo does not stop the others.
+// Photos go after the metadata, PHOTOS_IN_FLIGHT at a time; a failed photo does not stop
+// the others, a link that is down (or a refused token) stops the lanes from starting more.
 async function uploadPhotos(report) {
   const auth = await api.currentAuth();
   const todo = await outbox.photosToUpload(await outbox.all());
-  let failure = null;
   const waiting = todo.filter(({ photo }) => !photo.rejected);
-  for (const [index, { item, photo }] of waiting.entries()) {
-    try {
-      await uploadOne(item, photo, auth.token, { index: index + 1, total: waiting.length });
-      report.photos += 1;
-      status.progress += 1;
-    } catch (error) {
-      if (error.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
-      const fields = { last_error: error.message };
-      if (error.status === 413 || error.status === 400) fields.rejected = `HTTP ${error.status}`;
-      await outbox.notePhotoProgress(photo.photo_id, fields);
-      if (!fields.rejected) failure = failure || error;
-      if (error.status === 0) break;  // the link is down: the next photo would fail too
+  const counter = { done: 0, total: waiting.length };
+  let failure = null;
+  let stop = null;
+  let next = 0;
+  async function lane() {
+    while (!stop && next < waiting.length) {
+      const { item, photo } = waiting[next++];
+      try {
+        await uploadOne(item, photo, auth.token, counter);
+        report.photos += 1;
+        status.progress += 1;
+      } catch (error) {
+        if (error.status === 401) { stop = error; return; }
+        const fields = { last_error: error.message };
+        if (error.status === 413 || error.status === 400) fields.rejected = `HTTP ${error.status}`;
+        await outbox.notePhotoProgress(photo.photo_id, fields);
+        if (!fields.rejected) failure = failure || error;
+        if (error.status === 0) stop = stop || error;  // the link is down: the next would fail too
+      }
     }
   }
+  // Every lane ends before the cycle does (it holds the sync lock), whatever the others did.
+  const lanes = await Promise.allSettled(
+    Array.from({ length: Math.min(PHOTOS_IN_FLIGHT, waiting.length) }, lane));
+  if (stop?.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
+  const broken = lanes.find((l) => l.status === 'rejected');
+  if (broken) throw broken.reason;
   if (failure) throw new ServerError(`photo: ${failure.message}`);
 }
 
@@ -222,10 +252,12 @@ async function cycle() {
   const report = { sent: 0, changes: 0, photos: 0 };
   await sendBatches(report);
   await sendCancels(report);
-  await pullChanges(report);
   const now = new Date().toISOString();
-  await kvSet('last_sync_ok', now);
-  await uploadPhotos(report);
+  // The changes feed (small answers, on the downlink) while the photos take the uplink:
+  // the first photo starts one round trip sooner. Both end before the cycle goes on.
+  const [changes, photos] = await Promise.allSettled([
+    pullChanges(report).then(() => kvSet('last_sync_ok', now)), uploadPhotos(report)]);
+  for (const outcome of [photos, changes]) if (outcome.status === 'rejected') throw outcome.reason;
   if (report.photos) await pullChanges(report);
   await outbox.purge();
   await refreshReference().catch((error) => journal.note('reference', error));

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from server.cargo.models import Colis
+from sync.models import Upload
 
 from .pwa import completed, login, open_lot, save_colis
 
@@ -41,3 +42,58 @@ def test_it_resumes_a_photo_upload_from_the_server_offset(server, context, page,
     assert methods[0] == "POST" and "cut" in methods and "HEAD" in methods
     assert all(n <= CHUNK for m, n in seen if m in ("POST", "PATCH"))
     assert sent < size + 2 * CHUNK, "resumed from the server's offset, not from zero"
+
+
+# The photo requests the page and the service worker made: [start, end] in epoch ms.
+UPLOAD_TIMES = """() => performance.getEntriesByType('resource')
+  .filter((e) => e.name.includes('/api/v1/uploads/'))
+  .map((e) => [performance.timeOrigin + e.startTime, performance.timeOrigin + e.responseEnd])"""
+FORGET_UPLOAD = """() => new Promise((resolve, reject) => {
+  const open = indexedDB.open('colis-sync');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const store = open.result.transaction('photos', 'readwrite').objectStore('photos');
+    const cursor = store.openCursor();
+    cursor.onsuccess = () => {
+      const photo = cursor.result.value;
+      store.put({ ...photo, uploaded: false, upload_url: null, offset: 0 });
+      resolve(photo.photo_id);
+    };
+  };
+})"""
+
+
+def test_it_uploads_photos_side_by_side_and_a_photo_sent_twice_makes_one(server, context, page,
+                                                                          photo_file):
+    """Four colis saved offline: their photos go side by side, PHOTOS_IN_FLIGHT at most. Then
+    the tablet forgets that one photo went (as when it is closed between the server's answer
+    and its own note): it sends that photo again, and every colis still has one photo, each
+    colis once."""
+    login(page, server.url)
+    contexts = [page, *context.service_workers]
+    for ctx in contexts:
+        ctx.evaluate("() => performance.setResourceTimingBufferSize(10000)")
+    context.set_offline(True)
+    open_lot(page)
+    for n in range(4):
+        save_colis(page, photo=photo_file, description=f"Colis {n}")
+    context.set_offline(False)
+    expect(completed(page)).to_have_count(4, timeout=60_000)
+    expect(page.locator(".photo-line")).to_have_text(["Photo prête"] * 4, timeout=30_000)
+    edges = sorted((t, step) for ctx in contexts for start, end in ctx.evaluate(UPLOAD_TIMES)
+                   for t, step in ((start, 1), (end, -1)))
+    level, peak = 0, 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    lanes = page.evaluate("import('/app/js/sync.js').then((m) => m.PHOTOS_IN_FLIGHT)")
+    assert 2 <= peak <= lanes, f"photos side by side, at most {lanes}: {peak}"
+    assert Upload.objects.filter(completed_at__isnull=False).count() == 4
+
+    again = page.evaluate(FORGET_UPLOAD)
+    page.evaluate("import('/app/js/sync.js').then((m) => m.syncOnce())")
+    assert Upload.objects.filter(photo_id=again, completed_at__isnull=False).count() == 2
+    colis = list(Colis.objects.all())
+    assert len(colis) == 4 and {c.description for c in colis} == {f"Colis {n}" for n in range(4)}
+    assert all(c.photo_status == "ready" and c.image for c in colis)
+    assert len({c.photo_id for c in colis}) == 4
