@@ -1,6 +1,6 @@
 """`make bench`: every scenario, each in its own process, then bench/RESULTS.md.
 
-    python -m bench.run                 # everything (≈ 65 min; slowlink alone ≈ 45)
+    python -m bench.run                 # everything (≈ 2 h: week ≈ 50 min, slowlink ≈ 30)
     python -m bench.run --quick         # a fast pass (fewer runs, smaller scale)
     python -m bench.run ingest scale    # some scenarios only; their sections are refreshed
 """
