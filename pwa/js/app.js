@@ -154,13 +154,13 @@ function lotFields(key) {
   return server ? { lot: server.id } : { lot_op_id: opId };
 }
 
+/** The lot the agent last chose or opened, under the key lotChoices gives it now: a lot
+ * opened on the tablet is `op:<op_id>` until the server numbers it, then `id:<id>`. */
 function lastLotKey() {
   const key = localStorage.getItem('colis.lastLot') || '';
-  if (key.startsWith('op:')) {
-    const server = state.lots.find((l) => l.op_id === key.slice(3));
-    if (server) return `id:${server.id}`;
-  }
-  return key;
+  if (!key.startsWith('op:')) return key;
+  const { lot } = lotFields(key);
+  return lot ? `id:${lot}` : key;
 }
 
 function counts() {
