@@ -5,10 +5,21 @@
 export const LANGUAGES = [['fr', 'Français'], ['en', 'English'], ['zh-hans', '简体中文']];
 const KEY = 'colis.lang';
 
-/** The chosen language code (fr by default). */
+/** The chosen language code; until one is chosen, the browser's first language the app
+ * speaks (a Chinese tablet opens in Chinese), else French. */
 export function currentLanguage() {
   const lang = globalThis.localStorage?.getItem(KEY);
-  return LANGUAGES.some(([code]) => code === lang) ? lang : 'fr';
+  return LANGUAGES.some(([code]) => code === lang) ? lang : browserLanguage();
+}
+
+function browserLanguage() {
+  for (const tag of globalThis.navigator?.languages || []) {
+    const code = tag.toLowerCase();
+    if (code.startsWith('zh')) return 'zh-hans';
+    if (code.startsWith('en')) return 'en';
+    if (code.startsWith('fr')) return 'fr';
+  }
+  return 'fr';
 }
 
 /** Remember the chosen language (the page reloads to apply it). */

@@ -34,3 +34,16 @@ def test_it_links_to_the_dashboards_from_its_menu(server, page):
     expect(page.locator("#link-supervision")).to_have_count(0)  # an agent's tablet
     page.click("#link-tasks")
     expect(page).to_have_url(f"{server.url}/login/?next=/taches/")
+
+
+@pytest.mark.parametrize("locale, words", [("zh-CN", "立即同步"), ("en-GB", "Sync now"),
+                                           ("de-DE", "Synchroniser maintenant")])
+def test_it_first_speaks_the_tablets_language(server, browser, locale, words):
+    """Until the agent chooses, the browser's language if the app speaks it, else French."""
+    ctx = browser.new_context(locale=locale, bypass_csp=True)
+    try:
+        page = ctx.new_page()
+        login(page, server.url)
+        expect(page.locator("#sync-now")).to_have_text(words)
+    finally:
+        ctx.close()

@@ -108,7 +108,10 @@ export function renderForm(root, ctx) {
       return result;
     }, (error) => {
       photoPreview.dataset.state = 'error';
-      mount(photoPreview, h('span', { class: 'error' }, gettext('Photo illisible : '), String(error.message)));
+      // The browser's own words (« InvalidStateError: … ») stay out of sight, in English.
+      console.warn('photo not decoded', error);
+      mount(photoPreview, h('span', { class: 'error', title: String(error.message) },
+        gettext("Photo illisible : ce fichier n'est pas une image que la tablette sait lire. Choisissez une autre photo.")));
       return null;
     });
     photoJob = job;

@@ -1,4 +1,5 @@
-"""A lot the agent opens stays the form's lot once the server has numbered it."""
+"""The form: a lot the agent opens stays chosen once the server numbers it; a file that is
+no image is refused in words."""
 
 import pytest
 from playwright.sync_api import expect
@@ -25,3 +26,14 @@ def test_a_lot_opened_online_stays_chosen_after_it_syncs(server, page, cargo_lot
     save_colis(page)
     expect(completed(page)).to_have_count(1, timeout=30_000)
     assert lot.colis.count() == 1
+
+
+def test_a_file_that_is_no_image_is_refused_in_words(server, page, tmp_path):
+    not_a_photo = tmp_path / "facture.jpg"
+    not_a_photo.write_text("ceci n'est pas une photo")
+    login(page, server.url)
+    open_lot(page)
+    page.set_input_files("#f-photo", str(not_a_photo))
+    preview = page.locator(".photo-preview .error, [data-state='error'] .error").first
+    expect(preview).to_contain_text("Photo illisible : ce fichier n'est pas une image")
+    expect(preview).not_to_contain_text("Error")
