@@ -56,6 +56,11 @@ export function fmt(text, params = {}) {
   return text.replace(/%\((\w+)\)s/g, (_, key) => String(params[key] ?? ''));
 }
 
+/** « Label : value » as each language writes it (« Label: value », « 标签：值 »). */
+export function labelled(label, value) {
+  return fmt(gettext('%(label)s : %(value)s'), { label, value });
+}
+
 /** Format a number for the current language. */
 export function number(value, digits = 0) {
   const n = Number(value);

@@ -47,3 +47,13 @@ def test_it_first_speaks_the_tablets_language(server, browser, locale, words):
         expect(page.locator("#sync-now")).to_have_text(words)
     finally:
         ctx.close()
+
+
+def test_it_writes_label_and_value_as_each_language_does(server, page):
+    login(page, server.url)
+    page.click("#tab-settings")
+    page.select_option("#language", "zh-hans")
+    page.click("#tab-queue")
+    chips = page.locator("#queue-counts .count")
+    expect(chips.first).to_contain_text("：")
+    assert all(" : " not in text for text in chips.all_text_contents())

@@ -2,7 +2,7 @@
 // successful sync, and the actions on failed items.
 
 import { fieldError, photoError, stepLabel, taskError } from '../codes.js';
-import { bytes, dateTime, fmt, gettext, number } from '../i18n.js';
+import { bytes, dateTime, fmt, gettext, labelled, number } from '../i18n.js';
 import { actionsFor, bucket, currentColis } from '../outbox.js';
 import { h, mount } from './dom.js';
 import { bucketLabel, fieldLabel, photoLabel, typeLabel } from './labels.js';
@@ -55,14 +55,14 @@ function photoLine(item, photo, ctx) {
   else if (photo.offset) text = uploadText(photo, ctx.live?.photo?.photo_id === photo.photo_id ? ctx.live.photo.rate : null);
   else text = fmt(gettext('Photo sur la tablette (%(size)s)'), { size: bytes(photo.size) });
   const why = server === 'failed' && error;
-  return h('p', { class: 'photo-line muted' }, text, why ? ` : ${photoError(why)}` : null);
+  return h('p', { class: 'photo-line muted' }, why ? labelled(text, photoError(why)) : text);
 }
 
 function errorList(errors) {
   const entries = Object.entries(errors || {}).filter(([k]) => k !== 'current');
   if (!entries.length) return null;
   return h('ul', { class: 'errors' }, entries.map(([field, messages]) => h('li', {},
-    `${fieldLabel(field)} : ${[].concat(messages).map(fieldError).join(' ')}`)));
+    labelled(fieldLabel(field), [].concat(messages).map(fieldError).join(' ')))));
 }
 
 const ACTION_LABELS = {
@@ -253,7 +253,7 @@ export function renderQueue(root, ctx) {
   const sorted = sortedItems(items);
   v.sorted = sorted; v.sortedFrom = items;
   for (const k of ORDER) {
-    const text = `${bucketLabel(k)} : ${counts[k]}`;
+    const text = labelled(bucketLabel(k), counts[k]);
     if (v.countCells[k].textContent !== text) v.countCells[k].textContent = text;
     v.countCells[k].dataset.count = counts[k];
   }
@@ -278,6 +278,6 @@ function journalBlock(entries) {
   return h('details', { class: 'journal', id: 'journal' },
     h('summary', {}, fmt(gettext('Journal (%(n)s)'), { n: entries.length })),
     entries.length ? h('ul', {}, entries.map((e) => h('li', {}, h('span', { class: 'muted' }, dateTime(e.at)),
-      ` ${e.where} : ${e.message}`)))
+      ` ${labelled(e.where, e.message)}`)))
       : h('p', { class: 'muted' }, gettext('Aucune erreur enregistrée.')));
 }
