@@ -206,6 +206,12 @@ export function updatePhoto(photoId, fn) {
   });
 }
 
+/** A photo row without its blob: its size and upload state. */
+function photoState(row) {
+  const { blob, ...rest } = row;
+  return { ...rest, size: rest.size ?? blob?.size ?? 0 };
+}
+
 /** Photo rows without their blobs (sizes and upload states), keyed by photo_id. */
 export function photoStates() {
   return transaction(['photos'], 'readonly', (s) => new Promise((resolve, reject) => {
@@ -214,8 +220,7 @@ export function photoStates() {
     cursor.onsuccess = () => {
       const c = cursor.result;
       if (!c) return resolve(out);
-      const { blob, ...rest } = c.value;
-      out[c.key] = { ...rest, size: rest.size ?? blob?.size ?? 0 };
+      out[c.key] = photoState(c.value);
       c.continue();
     };
     cursor.onerror = () => reject(cursor.error);
@@ -231,12 +236,7 @@ export function itemsByKey(opIds) {
 /** Photo rows without their blobs, for these photo_ids only (see photoStates). */
 export function photoStatesOf(photoIds) {
   return transaction(['photos'], 'readonly', (s) => Promise.all(photoIds.map((k) => done(s.photos.get(k)))))
-    .then((rows) => Object.fromEntries(photoIds.map((k, i) => {
-      const row = rows[i];
-      if (!row) return [k, null];
-      const { blob, ...rest } = row;
-      return [k, { ...rest, size: rest.size ?? blob?.size ?? 0 }];
-    })));
+    .then((rows) => Object.fromEntries(photoIds.map((k, i) => [k, rows[i] ? photoState(rows[i]) : null])));
 }
 
 /**

@@ -161,9 +161,7 @@ export async function countNow() {
 export const changes = db.changes;
 
 /** These items (missing ones left out) and these photos' upload states, without blobs. */
-export function itemsByKey(opIds) {
-  return db.itemsByKey(opIds);
-}
+export const itemsByKey = db.itemsByKey;
 export const photoStatesOf = db.photoStatesOf;
 
 /** Items the server has not accepted yet (for the backlog report). */
