@@ -200,9 +200,7 @@ function drawWindow(v) {
   while (first < sorted.length && offset + height(sorted[first]) < from) offset += height(sorted[first++]);
   let last = first;
   while (last < sorted.length && (offset < to || last - first < MIN_ROWS)) offset += height(sorted[last++]);
-  if (last - first < MIN_ROWS) {  // near the end: draw MIN_ROWS anyway, upwards
-    while (first > 0 && last - first < MIN_ROWS) { first -= 1; }
-  }
+  while (first > 0 && last - first < MIN_ROWS) first -= 1;  // near the end: MIN_ROWS anyway, upwards
   const shown = sorted.slice(first, last);
   const rowCtx = v.rowCtx;
   const nodes = shown.map((item) => rowFor(v, item, rowCtx));
@@ -218,9 +216,10 @@ function drawWindow(v) {
     if (inPlace) wanted.forEach((node, i) => { if (current[i] !== node) current[i].replaceWith(node); });
     else list.replaceChildren(...wanted);
   }
+  // The spacers at the estimates first: the page keeps about its height (and its scroll
+  // position) through the layout that measures the drawn rows, for the next windows.
   v.top.style.height = `${before}px`;
   v.bottom.style.height = `${after}px`;
-  // Measure the drawn rows (one layout) for the next windows and the spacers.
   let measured = 0;
   let count = 0;
   for (let i = 0; i < nodes.length; i++) {
