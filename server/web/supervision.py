@@ -32,15 +32,14 @@ from . import queries
 from .access import supervisor
 from .board import with_clients
 from .charts import hourly_svg
-from .templatetags.web_extras import duration
+from .templatetags.web_extras import SINCE, duration
 
 FAILED_SHOWN = 50
 LIVE_STATE = "supervision:live:{}"  # cache key: a version → its rows' and health's digests
 LIVE_KEEP = 600  # seconds a version stays known to the polls (a miss answers the whole part)
 FRAGMENT = "supervision:{}:{}:{}:{}"  # cache key: release, kind, language, digest → a <tr>
-AGE = '<time datetime="{}" data-since>{}</time>'  # as web_extras.since writes an age
 VERSION = re.compile(r"[0-9a-f]{16}")
-AGES = re.compile(r'<time datetime="([^"<>]+)" data-since>[^<]*</time>')
+AGES = re.compile(r'<time datetime="([^"<>]+)" data-since>[^<]*</time>')  # web_extras.SINCE
 
 
 def _digest(*parts) -> str:
@@ -125,8 +124,8 @@ def _drawn(items: list, template: str, name: str, digest) -> list:
     now = timezone.now()
 
     def age(match: re.Match) -> str:
-        return AGE.format(match[1], duration((now - datetime.fromisoformat(match[1]))
-                                              .total_seconds()))
+        seconds = (now - datetime.fromisoformat(match[1])).total_seconds()
+        return SINCE.format(match[1], duration(seconds))
 
     for key, item in zip(names, items, strict=True):  # a cached one is HTML drawn here
         item.html = mark_safe(AGES.sub(age, cached.get(key) or drawn[key]))  # noqa: S308

@@ -39,13 +39,17 @@ def age(moment: datetime | None) -> str:
     return duration((timezone.now() - moment).total_seconds())
 
 
+# An age the page's script keeps current between polls (supervision.py brings a cached
+# row's up to date on the server by the same markup).
+SINCE = '<time datetime="{}" data-since>{}</time>'
+
+
 @register.filter
 def since(moment: datetime | None) -> str:
     """`age` in a <time> that the page's script keeps current between polls (« — » for none)."""
     if moment is None:
         return "—"
-    return format_html('<time datetime="{}" data-since>{}</time>',
-                       moment.isoformat(timespec="seconds"), age(moment))
+    return format_html(SINCE, moment.isoformat(timespec="seconds"), age(moment))
 
 
 @register.filter
