@@ -10,6 +10,8 @@ import json
 import os
 import random
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,22 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def _server_settles(request, transactional_db):
+    """After each test, and before its database is emptied: close the browser's contexts and
+    let the live server finish the requests it still serves. On PostgreSQL the emptying is a
+    TRUNCATE, which deadlocks with a request still writing (seen in CI: a sync in flight when
+    the test ended)."""
+    yield
+    if "browser" in request.fixturenames:
+        for ctx in request.getfixturevalue("browser").contexts:
+            ctx.close()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(
+            t.name.endswith("(process_request_thread)") for t in threading.enumerate()):
+        time.sleep(0.02)
 
 
 @pytest.fixture
