@@ -194,6 +194,21 @@ def test_it_exports_csv_for_french_excel(history, charlie):
     assert len(rows) == 1 + 2 + 30 + 3
 
 
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_it_exports_csv_with_commas_and_decimal_points_outside_french(history, charlie,
+                                                                      language):
+    make_user("=cmd", "agent_chine")
+    history.save(type(charlie).objects.get(username="=cmd"), at(1, 9), backend=5, save_ms=700)
+    body = web(charlie).get("/resultats/resultats.csv",
+                            HTTP_ACCEPT_LANGUAGE=language).content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    assert {len(row) for row in rows} == {len(rows[0])} and len(rows[0]) > 10
+    alice_row = next(r for r in rows if r[1] == "alice")
+    assert alice_row[2:6] == ["7", "5", "0.633", "7.89"]
+    assert any(r[1] == "'=cmd" for r in rows)
+
+
 def test_it_exports_xlsx_with_numbers_as_numbers(history, charlie):
     from openpyxl import load_workbook
 
