@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from server.accounts.models import Device
-from sync.models import ColisTask, Status, TaskEvent
-from tests.conftest import device_client
+from sync.counters import count_sync_request
+from sync.models import ColisTask, Status, SyncRequestCount, TaskEvent
+from tests.conftest import device_client, item
 from tests.web_helpers import send, set_status, web
 
 
@@ -76,6 +77,22 @@ def test_it_shows_queue_health_and_the_chart(charlie):
     html = web(charlie).get("/supervision/").content.decode()
     assert "État des files" in html and "workers actifs" in html
     assert '<svg viewBox="0 0 720 240" class="chart"' in html
+
+
+def test_it_shows_the_sync_requests_that_failed_in_the_last_24_hours(alice, charlie, colis_data):
+    api = device_client(alice, "GZ-1")
+    bad = item(**{**colis_data, "poids": "lourd"})
+    answer = api.post("/api/v1/sync/", {"items": [item(**colis_data), bad]}, format="json")
+    assert [i["result"] for i in answer.json()["items"]] == ["accepted", "invalid"]
+    api.post("/api/v1/sync/", {"items": [item(**colis_data)]}, format="json")
+    count_sync_request(502)
+    SyncRequestCount.objects.create(hour=timezone.now() - timedelta(hours=25), total=9,
+                                    server_errors=4, refused=5)  # older than 24 h
+    card = web(charlie).get("/supervision/").content.decode().split('id="sync-failures"')[1]
+    assert card.split("</li>")[0].endswith(
+        "<b>1</b> en 5xx et <b>1</b> refusés sur 3 envois de synchronisation (24 h)")
+    english = web(charlie).get("/supervision/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<b>1</b> with a 5xx and <b>1</b> refused of 3 sync requests (24 h)" in english
 
 
 def test_it_refreshes_the_live_part_alone(charlie, alice, colis_data):
