@@ -88,11 +88,16 @@ def test_it_shows_the_sync_requests_that_failed_in_the_last_24_hours(alice, char
     count_sync_request(502)
     SyncRequestCount.objects.create(hour=timezone.now() - timedelta(hours=25), total=9,
                                     server_errors=4, refused=5)  # older than 24 h
-    card = web(charlie).get("/supervision/").content.decode().split('id="sync-failures"')[1]
-    assert card.split("</li>")[0].endswith(
-        "<b>1</b> en 5xx et <b>1</b> refusés sur 3 envois de synchronisation (24 h)")
+    def item_of(html, key):
+        return " ".join(html.split(f'id="{key}"')[1].split("</li>")[0].split())
+
+    html = web(charlie).get("/supervision/").content.decode()
+    assert item_of(html, "sync-errors").endswith(
+        "<b>1</b> envois de synchronisation en erreur 5xx, sur 3 (24 h)")
+    assert item_of(html, "sync-refused").endswith(
+        "<b>1</b> envois de synchronisation refusés, sur 3 (24 h)")
     english = web(charlie).get("/supervision/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "<b>1</b> with a 5xx and <b>1</b> refused of 3 sync requests (24 h)" in english
+    assert item_of(english, "sync-refused").endswith("<b>1</b> sync requests refused, of 3 (24 h)")
 
 
 def test_it_refreshes_the_live_part_alone(charlie, alice, colis_data):
