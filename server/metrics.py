@@ -4,8 +4,9 @@ No token configured: 404, as if there were no such page. Every figure is read at
 time from what all nodes share (the database, Redis), so any web node behind the load
 balancer gives the same answer: queue lengths and failed jobs, tasks by status, photos
 failed by code, the tablets' own backlogs (what they last reported), the sync requests
-counted by the hour (sync.SyncRequestCount), the latency of sync batches, a histogram
-whose buckets live in Redis for the same reason, and the rollout's figures of the
+counted by the hour with their 5xx and refusals (sync.SyncRequestCount), the latency of
+sync batches, a histogram whose buckets live in Redis for the same reason, and the
+rollout's figures of the
 « Résultats » page (server/web/figures.py: its daily rows), over its 30 days, today, and by
 agent, with each target and whether it is met.
 """
@@ -105,12 +106,16 @@ def database_metrics():
                                "in their outbox.", labels=["kind"])
     outbox.add_metric(["items"], backlog["items"] or 0)
     outbox.add_metric(["photos"], backlog["photos"] or 0)
-    hours = SyncRequestCount.objects.aggregate(total=Sum("total"), errors=Sum("server_errors"))
+    hours = SyncRequestCount.objects.aggregate(total=Sum("total"), errors=Sum("server_errors"),
+                                               refused=Sum("refused"))
     requests = CounterMetricFamily("colis_sync_requests", "POST /api/v1/sync/ requests.",
                                    value=hours["total"] or 0)
     errors = CounterMetricFamily("colis_sync_server_errors", "Sync requests answered 5xx.",
                                  value=hours["errors"] or 0)
-    return [tasks, photos, outbox, requests, errors]
+    refused = CounterMetricFamily("colis_sync_refused", "Sync requests not answered 5xx whose "
+                                  "batch or an item the server refused.",
+                                  value=hours["refused"] or 0)
+    return [tasks, photos, outbox, requests, errors, refused]
 
 
 # The « Résultats » figures: (metric, help, labels of its own, [(label values, Figures → value)]).
@@ -125,7 +130,7 @@ RESULTS = (
      [(("avg",), lambda f: f.backend_avg), (("p95",), lambda f: f.backend_p95)]),
     ("colis_results_photo_failure_ratio", "Photos failed ÷ photos attempted.", [],
      [((), lambda f: f.photo_failure_rate)]),
-    ("colis_results_sync_error_ratio", "Sync requests answered 5xx ÷ all of them.", [],
+    ("colis_results_sync_error_ratio", "Sync requests answered 5xx or refused ÷ all of them.", [],
      [((), lambda f: f.error_rate)]),
 )
 TARGETS = {  # figure of Figures.met → (metric, how it is compared to the target, target)

@@ -212,18 +212,20 @@ def colis_to_dict(colis) -> dict:
 
 
 class SyncRequestCount(models.Model):
-    """POST /api/v1/sync/ requests of one hour (UTC) and how many got a 5xx answer, counted
-    by sync.counters.SyncRequestCounter: the rollout's server-side failure rate."""
+    """POST /api/v1/sync/ requests of one hour (UTC), how many got a 5xx answer and how many
+    were refused (the batch, or one of its items, before it became a task), counted by
+    sync.counters.SyncRequestCounter: the rollout's sync failure rate."""
 
     hour = models.DateTimeField(unique=True)
     total = models.PositiveIntegerField(default=0)
     server_errors = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["hour"]
 
     def __str__(self) -> str:
-        return f"{self.hour:%Y-%m-%d %H}h: {self.server_errors}/{self.total}"
+        return f"{self.hour:%Y-%m-%d %H}h: {self.server_errors}+{self.refused}/{self.total}"
 
 
 class TaskEvent(models.Model):

@@ -1,4 +1,5 @@
-"""A lot's CSV manifest: no cell that Excel or LibreOffice would run as a formula."""
+"""A lot's CSV manifest: in the viewer's language's dialect, and no cell that Excel or
+LibreOffice would run as a formula."""
 
 import csv
 import io
@@ -52,3 +53,25 @@ def test_it_writes_no_formula_into_the_xlsx_manifest(alice, colis_data, tariffs)
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     texts = [c.value for row in sheet.iter_rows(min_row=2) for c in row]
     assert "=1+1" in texts and "@Dakar" in texts  # kept as typed, as text
+
+
+@pytest.mark.parametrize("language, delimiter, weight, volume", [
+    ("fr", ";", "12,500", "0,024"),
+    ("en", ",", "12.500", "0.024"),
+    ("zh-hans", ",", "12.500", "0.024"),
+])
+def test_it_writes_the_csv_in_the_viewers_language(alice, colis_data, tariffs, language,
+                                                   delimiter, weight, volume):
+    services.create_colis(alice, {**colis_data, "client": Client.objects.create(
+        nom="=1+1", prenom="", telephone="+221770000009", ville_destination="Dakar",
+        pays_destination="Sénégal").pk})
+    response = web(alice).get(f"/lots/{colis_data['lot']}/manifest.csv",
+                              HTTP_ACCEPT_LANGUAGE=language)
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:]), delimiter=delimiter))
+    assert all(len(row) == 14 for row in rows)  # the separator is the one the test reads with
+    colis, total = rows[1], rows[2]
+    assert colis[1] == "'=1+1"
+    assert colis[6] == weight and colis[10] == volume
+    assert total[6] == weight and total[10] == volume

@@ -194,6 +194,21 @@ def test_it_exports_csv_for_french_excel(history, charlie):
     assert len(rows) == 1 + 2 + 30 + 3
 
 
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_it_exports_csv_with_commas_and_decimal_points_outside_french(history, charlie,
+                                                                      language):
+    make_user("=cmd", "agent_chine")
+    history.save(type(charlie).objects.get(username="=cmd"), at(1, 9), backend=5, save_ms=700)
+    body = web(charlie).get("/resultats/resultats.csv",
+                            HTTP_ACCEPT_LANGUAGE=language).content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    assert {len(row) for row in rows} == {len(rows[0])} and len(rows[0]) > 10
+    alice_row = next(r for r in rows if r[1] == "alice")
+    assert alice_row[2:6] == ["7", "5", "0.633", "7.89"]
+    assert any(r[1] == "'=cmd" for r in rows)
+
+
 def test_it_exports_xlsx_with_numbers_as_numbers(history, charlie):
     from openpyxl import load_workbook
 
@@ -205,7 +220,7 @@ def test_it_exports_xlsx_with_numbers_as_numbers(history, charlie):
     assert bob_row[2:4] == [2, 2] and bob_row[5] == pytest.approx(80)
     assert bob_row[6] == 4000
     total = rows[2]
-    assert total[16:18] == [1, pytest.approx(1.67)]
+    assert total[15:19] == [60, 1, 0, pytest.approx(1.67)]
     assert len(rows) == 1 + len(table(figures.results()))
 
 
@@ -216,6 +231,61 @@ def test_it_counts_sync_requests_and_their_server_errors(alice_api, alice):
     row = SyncRequestCount.objects.get()
     assert (row.total, row.server_errors) == (2, 1)
     assert row.hour == timezone.now().replace(minute=0, second=0, microsecond=0)
+
+
+def test_it_counts_a_refused_batch_or_item_as_a_refused_request(alice_api, colis_data):
+    def send(body):
+        return alice_api.post("/api/v1/sync/", body, format="json")
+
+    def counted():
+        return SyncRequestCount.objects.values_list("total", "server_errors", "refused").get()
+
+    good = item(**colis_data)
+    assert send({"items": [good]}).json()["items"][0]["result"] == "accepted"
+    assert send({"items": [good]}).json()["items"][0]["result"] == "duplicate"
+    assert counted() == (2, 0, 0)
+    bad = item(**{**colis_data, "poids": "lourd"})  # field errors: never a task
+    answer = send({"items": [item(**colis_data), bad]})
+    assert [i["result"] for i in answer.json()["items"]] == ["accepted", "invalid"]
+    assert counted() == (3, 0, 1)
+    reused = {**good, "data": {**colis_data, "poids": "3"}}  # its op_id, another payload
+    assert send({"items": [reused]}).json()["items"][0]["result"] == "conflict"
+    assert send({"batch": []}).status_code == 400
+    assert counted() == (5, 0, 3)
+    count_sync_request(503, refused=True)  # a 5xx is a server error, not also a refusal
+    assert counted() == (6, 1, 3)
+    assert ColisTask.objects.count() == 2
+
+
+def test_it_counts_refused_requests_as_sync_failures(history, charlie, client, settings):
+    """The history's 60 requests (1 answered 5xx), and an otherwise idle day (2 days ago)
+    whose 40 requests had 3 refused: 4 failures out of 100."""
+    SyncRequestCount.objects.create(hour=at(2, 10), total=40, server_errors=0, refused=3)
+    for data in (figures.results(), figures.page_results()):
+        total = data.total
+        assert (total.requests, total.server_errors, total.refused) == (100, 1, 3)
+        assert total.error_rate == pytest.approx(0.04) and total.met["errors"] is False
+        day = _day(data, 2)
+        assert (day.saves, day.requests, day.refused) == (0, 40, 3)
+        assert day.error_rate == pytest.approx(0.075)
+        assert _day(data, 3).error_rate == pytest.approx(0.1)  # 1 5xx, nothing refused
+    page = web(charlie).get("/resultats/").content.decode()
+    target = page.split('id="target-errors"')[1].split("</tr>")[0]
+    assert "4,00 %" in target and "1 en 5xx + 3 refusées / 100" in target
+    english = web(charlie).get("/resultats/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "1 with a 5xx + 3 refused / 100" in english
+    rows = list(csv.reader(io.StringIO(web(charlie).get("/resultats/resultats.csv").content
+                                       .decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][15:19] == ["Requêtes de synchronisation", "Réponses 5xx",
+                              "Requêtes refusées", "Échecs de synchronisation (%)"]
+    assert rows[2][15:19] == ["100", "1", "3", "4"]
+    settings.METRICS_TOKEN = "scraper"
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scraper").content.decode()
+    got = {(s.name, tuple(sorted(s.labels.items()))): s.value
+           for family in text_string_to_metric_families(text) for s in family.samples}
+    assert got["colis_sync_refused_total", ()] == 3
+    assert got["colis_results_sync_error_ratio", (("agent", ""), ("period", "30d"))] == \
+        pytest.approx(0.04)
 
 
 @pytest.mark.urls(__name__)

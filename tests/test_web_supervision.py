@@ -5,8 +5,9 @@ from datetime import timedelta
 from django.utils import timezone
 
 from server.accounts.models import Device
-from sync.models import ColisTask, Status, TaskEvent
-from tests.conftest import device_client
+from sync.counters import count_sync_request
+from sync.models import ColisTask, Status, SyncRequestCount, TaskEvent
+from tests.conftest import device_client, item
 from tests.web_helpers import send, set_status, web
 
 
@@ -76,6 +77,27 @@ def test_it_shows_queue_health_and_the_chart(charlie):
     html = web(charlie).get("/supervision/").content.decode()
     assert "État des files" in html and "workers actifs" in html
     assert '<svg viewBox="0 0 720 240" class="chart"' in html
+
+
+def test_it_shows_the_sync_requests_that_failed_in_the_last_24_hours(alice, charlie, colis_data):
+    api = device_client(alice, "GZ-1")
+    bad = item(**{**colis_data, "poids": "lourd"})
+    answer = api.post("/api/v1/sync/", {"items": [item(**colis_data), bad]}, format="json")
+    assert [i["result"] for i in answer.json()["items"]] == ["accepted", "invalid"]
+    api.post("/api/v1/sync/", {"items": [item(**colis_data)]}, format="json")
+    count_sync_request(502)
+    SyncRequestCount.objects.create(hour=timezone.now() - timedelta(hours=25), total=9,
+                                    server_errors=4, refused=5)  # older than 24 h
+    def item_of(html, key):
+        return " ".join(html.split(f'id="{key}"')[1].split("</li>")[0].split())
+
+    html = web(charlie).get("/supervision/").content.decode()
+    assert item_of(html, "sync-errors").endswith(
+        "<b>1</b> envois de synchronisation en erreur 5xx, sur 3 (24 h)")
+    assert item_of(html, "sync-refused").endswith(
+        "<b>1</b> envois de synchronisation refusés, sur 3 (24 h)")
+    english = web(charlie).get("/supervision/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert item_of(english, "sync-refused").endswith("<b>1</b> sync requests refused, of 3 (24 h)")
 
 
 def test_it_refreshes_the_live_part_alone(charlie, alice, colis_data):

@@ -1,7 +1,7 @@
 """The rollout's figures, measured from what the system records, by day and by agent.
 
 Every figure is computed in the database from the tasks (and their colis) and the hourly
-sync request counters; only the percentiles fall back to Python on SQLite, which has no
+sync request counters (sync/counters.py); only the percentiles fall back to Python on SQLite, which has no
 percentile_cont. A task belongs to the day (TIME_ZONE) and the agent of its save: the
 tablet's save time (`saved_at`), else the server's receipt (`created_at`).
 
@@ -14,8 +14,9 @@ tablet's save time (`saved_at`), else the server's receipt (`created_at`).
 - save to completed (s): average and p95 of completed_at − the save.
 - backend processing (s): average and p95 of completed_at − started_at (the job's run).
 - photo failures: colis made by create tasks whose photo failed ÷ those with a photo.
-- sync server errors: POST /api/v1/sync/ answered 5xx ÷ all of them (by day only: the
-  counters know no agent).
+- sync failures: POST /api/v1/sync/ answered 5xx, or refused (the batch, or one of its
+  items before it became a task: field errors, a reused op_id), ÷ all of them (by day only:
+  the counters know no agent).
 
 `results()` computes them live (an agent's own, on « Mes tâches »). At a million colis
 the page's 30 days took seconds that way, so `page_results()` reads them from ResultDay
@@ -86,6 +87,7 @@ class Figures:
     photos_failed: int = 0
     requests: int = 0
     server_errors: int = 0
+    refused: int = 0
 
     @property
     def active(self) -> bool:
@@ -108,8 +110,13 @@ class Figures:
         return self.photos_failed / self.photos if self.photos else None
 
     @property
+    def failures(self) -> int:
+        """Sync requests that failed: answered 5xx, or refused (never both)."""
+        return self.server_errors + self.refused
+
+    @property
     def error_rate(self) -> float | None:
-        return self.server_errors / self.requests if self.requests else None
+        return self.failures / self.requests if self.requests else None
 
     @property
     def met(self) -> dict[str, bool | None]:
@@ -166,10 +173,12 @@ def results(now: datetime | None = None, agent: User | None = None,
         by_agent[agent_id].add(row)
         total.add(row)
     if agent is None:  # the counters know no agent: an agent's own figures leave them out
-        for day, requests, errors in _requests(start, end):
-            by_day[day].requests, by_day[day].server_errors = requests, errors
+        for day, requests, errors, refused in _requests(start, end):
+            cell = by_day[day]
+            cell.requests, cell.server_errors, cell.refused = requests, errors, refused
             total.requests += requests
             total.server_errors += errors
+            total.refused += refused
     for (day, agent_id), values in _percentiles(start, end, agent).items():
         row = total if day is None and agent_id is None else (
             by_day[day] if agent_id is None else by_agent[agent_id])
@@ -259,13 +268,14 @@ def _timings(cells: dict, start: datetime, end: datetime, agent: User | None) ->
             cell.photos, cell.photos_failed = int(photos or 0), int(failed or 0)
 
 
-def _requests(start: datetime, end: datetime) -> list[tuple[date, int, int]]:
-    """(day, sync requests, of them 5xx) of the hourly counters."""
+def _requests(start: datetime, end: datetime) -> list[tuple[date, int, int, int]]:
+    """(day, sync requests, of them 5xx, of them refused) of the hourly counters."""
     rows = (SyncRequestCount.objects.filter(hour__gte=start, hour__lt=end)
             .annotate(day=TruncDate("hour", tzinfo=timezone.get_current_timezone()))
-            .values("day").annotate(n=Sum("total"), errors=Sum("server_errors"))
+            .values("day").annotate(n=Sum("total"), errors=Sum("server_errors"),
+                                    refused=Sum("refused"))
             .order_by("day"))
-    return [(_day(r["day"]), r["n"], r["errors"]) for r in rows]
+    return [(_day(r["day"]), r["n"], r["errors"], r["refused"]) for r in rows]
 
 
 PERCENTILE_KEYS = ("save_ms", "took", "backend")
@@ -445,8 +455,8 @@ def refresh_day(day: date, now: datetime | None = None) -> None:
     for (_, agent_id), cell in cells.items():
         everyone.add(cell)
         rows.append(_to_row(day, agent_id, cell, values.get((None, agent_id)), now))
-    for _, requests, errors in _requests(start, end):
-        everyone.requests, everyone.server_errors = requests, errors
+    for _, requests, errors, refused in _requests(start, end):
+        everyone.requests, everyone.server_errors, everyone.refused = requests, errors, refused
     rows.append(_to_row(day, None, everyone, values.get((None, None)), now))
     with transaction.atomic():
         if connection.vendor == "postgresql":  # two refreshes of a day: one after the other
@@ -457,7 +467,7 @@ def refresh_day(day: date, now: datetime | None = None) -> None:
 
 
 ADDITIVE = ("saves", "colis", "active_s", "took_sum", "took_n", "backend_sum", "backend_n",
-            "photos", "photos_failed", "requests", "server_errors")
+            "photos", "photos_failed", "requests", "server_errors", "refused")
 EXACT = ("save_p50", "save_p95", "took_p95", "backend_p95")
 
 

@@ -112,8 +112,8 @@ def lot_close(request, lot_id):
 
 @login
 def manifest(request, lot_id):
-    """The lot's manifest as CSV for French Excel (server/web/manifest.py)."""
-    return manifest_exports.french_csv(get_object_or_404(Lot, pk=lot_id))
+    """The lot's manifest as CSV in the viewer's language's dialect (server/web/manifest.py)."""
+    return manifest_exports.csv_file(get_object_or_404(Lot, pk=lot_id))
 
 
 @login

@@ -1,5 +1,6 @@
 """A lot's manifest, as the warehouse and the destination office open it: XLSX with numbers
-as numbers and one column per dimension, and a CSV that French Excel reads (sheets.py)."""
+as numbers and one column per dimension, and a CSV that the viewer's Excel reads as it is
+(sheets.py: `;` and decimal commas in French, `,` and points in English and Chinese)."""
 
 from decimal import Decimal
 
@@ -50,7 +51,7 @@ def xlsx(lot: Lot) -> HttpResponse:
                                 widths=(16, 24, 16, 16, 14, 30, 10, 12, 12, 12, 11, 16, 12, 8))
 
 
-def french_csv(lot: Lot) -> HttpResponse:
-    """`;` between cells and decimal commas, as French Excel expects; a BOM for UTF-8."""
+def csv_file(lot: Lot) -> HttpResponse:
+    """In the viewer's language's dialect (sheets.csv_dialect); a BOM for UTF-8."""
     rows = rows_of(lot)
     return sheets.csv_response(f"{lot.numero_lot}-manifest.csv", header(), [*rows, totals(rows)])

@@ -23,6 +23,7 @@ class ResultDay(models.Model):
     photos_failed = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
     server_errors = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
     save_p50 = models.FloatField(null=True, blank=True)
     save_p95 = models.FloatField(null=True, blank=True)
     took_p95 = models.FloatField(null=True, blank=True)

@@ -1,7 +1,8 @@
 """Spreadsheets people open in Excel or LibreOffice: the lot's manifest and « Résultats ».
 
-XLSX keeps numbers as numbers and text as typed, always a string, never a formula. The CSV is
-what French Excel reads as it is (`;` between cells, decimal commas, a UTF-8 BOM), and text
+XLSX keeps numbers as numbers and text as typed, always a string, never a formula. The CSV
+follows the viewer's language, as their Excel reads it as it is: in French `;` between cells
+and decimal commas, in English and Chinese `,` and decimal points; a UTF-8 BOM in all. Text
 that starts like a formula gets a leading apostrophe (OWASP's CSV injection)."""
 
 import csv
@@ -10,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.http import HttpResponse
-from django.utils import formats
+from django.utils import formats, translation
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -24,24 +25,32 @@ def safe_text(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def csv_cell(value) -> str:
+def csv_dialect(language: str | None = None) -> tuple[str, str]:
+    """(cell separator, decimal mark) of the CSV in `language` (default: the request's)."""
+    language = language or translation.get_language() or "fr"
+    return (";", ",") if language.split("-")[0] == "fr" else (",", ".")
+
+
+def csv_cell(value, decimal: str = ",") -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return formats.number_format(value, use_l10n=False).replace(".", ",")
+        return formats.number_format(value, use_l10n=False).replace(".", decimal)
     if isinstance(value, float):
-        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", ",")
+        return f"{value:.3f}".rstrip("0").rstrip(".").replace(".", decimal)
     if isinstance(value, int | date):
         return str(value)
     return safe_text(value)
 
 
 def csv_response(filename: str, header: list[str], rows: list[list]) -> HttpResponse:
+    """A CSV in the viewer's language's dialect (csv_dialect), with a BOM for UTF-8."""
+    delimiter, decimal = csv_dialect()
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response.write("\ufeff")  # a BOM: Excel then reads UTF-8
-    writer = csv.writer(response, delimiter=";")
+    writer = csv.writer(response, delimiter=delimiter)
     writer.writerow([safe_text(c) for c in header])
-    writer.writerows([csv_cell(v) for v in row] for row in rows)
+    writer.writerows([csv_cell(v, decimal) for v in row] for row in rows)
     return _attachment(response, filename)
 
 

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from server import inputs
 from server.accounts.models import Device
-from sync import actions, health
+from sync import actions, counters, health
 from sync.models import FAILED_STATES, ColisTask, TaskEvent
 
 from . import queries
@@ -68,12 +68,14 @@ def _live(request) -> dict:
     for row in rows:
         row.key = f"{row.user.pk}-{row.device.pk if row.device else 0}"
         row.digest = _row_digest(row)
+    sync_day = counters.last_day()
     health_digest = _digest(sorted((k, repr(v)) for k, v in report.items()
                                    if k != "oldest_pending_age"),
-                            oldest, request.user.can_manage_queues)
+                            oldest, request.user.can_manage_queues, sync_day)
     version = _digest(get_language(), request.user.pk, health_digest,
                       [(row.key, row.digest) for row in rows])
-    return {"rows": rows, "health": report, "swept_at": swept, "oldest_pending_at": oldest,
+    return {"rows": rows, "health": report, "sync_day": sync_day, "swept_at": swept,
+            "oldest_pending_at": oldest,
             "health_digest": health_digest, "version": version,
             "now": timezone.now().isoformat(timespec="milliseconds")}
 
