@@ -130,8 +130,10 @@ RESULTS = (
      [(("avg",), lambda f: f.backend_avg), (("p95",), lambda f: f.backend_p95)]),
     ("colis_results_photo_failure_ratio", "Photos failed ÷ photos attempted.", [],
      [((), lambda f: f.photo_failure_rate)]),
-    ("colis_results_sync_error_ratio", "Sync requests answered 5xx or refused ÷ all of them.", [],
+    ("colis_results_sync_error_ratio", "Sync requests answered 5xx ÷ all of them.", [],
      [((), lambda f: f.error_rate)]),
+    ("colis_results_sync_refused_ratio", "Sync requests refused (the batch, or an item of it) "
+     "÷ all of them; no target.", [], [((), lambda f: f.refused_rate)]),
 )
 TARGETS = {  # figure of Figures.met → (metric, how it is compared to the target, target)
     "save": ("colis_results_save_ms", "p50 < target", figures.SAVE_P50_MAX_MS),

@@ -220,7 +220,7 @@ def test_it_exports_xlsx_with_numbers_as_numbers(history, charlie):
     assert bob_row[2:4] == [2, 2] and bob_row[5] == pytest.approx(80)
     assert bob_row[6] == 4000
     total = rows[2]
-    assert total[15:19] == [60, 1, 0, pytest.approx(1.67)]
+    assert total[15:20] == [60, 1, pytest.approx(1.67), 0, 0]
     assert len(rows) == 1 + len(table(figures.results()))
 
 
@@ -257,35 +257,45 @@ def test_it_counts_a_refused_batch_or_item_as_a_refused_request(alice_api, colis
     assert ColisTask.objects.count() == 2
 
 
-def test_it_counts_refused_requests_as_sync_failures(history, charlie, client, settings):
+def test_it_shows_refused_requests_beside_the_server_errors(history, charlie, client, settings):
     """The history's 60 requests (1 answered 5xx), and an otherwise idle day (2 days ago)
-    whose 40 requests had 3 refused: 4 failures out of 100."""
+    whose 40 requests had 3 refused: the plan's figure stays 1 server error out of 100, and
+    3 refused out of 100 stand beside it, with no target."""
     SyncRequestCount.objects.create(hour=at(2, 10), total=40, server_errors=0, refused=3)
     for data in (figures.results(), figures.page_results()):
         total = data.total
         assert (total.requests, total.server_errors, total.refused) == (100, 1, 3)
-        assert total.error_rate == pytest.approx(0.04) and total.met["errors"] is False
+        assert total.error_rate == pytest.approx(0.01) and total.met["errors"] is True
+        assert total.refused_rate == pytest.approx(0.03)
         day = _day(data, 2)
         assert (day.saves, day.requests, day.refused) == (0, 40, 3)
-        assert day.error_rate == pytest.approx(0.075)
+        assert (day.error_rate, day.refused_rate) == (0, pytest.approx(0.075))
         assert _day(data, 3).error_rate == pytest.approx(0.1)  # 1 5xx, nothing refused
+        assert _day(data, 3).refused_rate == 0
     page = web(charlie).get("/resultats/").content.decode()
     target = page.split('id="target-errors"')[1].split("</tr>")[0]
-    assert "4,00 %" in target and "1 en 5xx + 3 refusées / 100" in target
+    assert "1,00 %" in target and "(1 / 100)" in target
+    refused = page.split('id="target-refused"')[1].split("</tr>")[0]
+    assert "3,00 %" in refused and "(3 / 100)" in refused
+    day_row = page.split(f'data-day="{timezone.localdate() - timedelta(days=2):%Y-%m-%d}"')[1]
+    day_row = day_row.split("</tr>")[0]
+    assert "7,50 %" in day_row
     english = web(charlie).get("/resultats/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "1 with a 5xx + 3 refused / 100" in english
+    assert "Refused sync requests" in english
     rows = list(csv.reader(io.StringIO(web(charlie).get("/resultats/resultats.csv").content
                                        .decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][15:19] == ["Requêtes de synchronisation", "Réponses 5xx",
-                              "Requêtes refusées", "Échecs de synchronisation (%)"]
-    assert rows[2][15:19] == ["100", "1", "3", "4"]
+    assert rows[0][15:20] == ["Requêtes de synchronisation", "Réponses 5xx", "Réponses 5xx (%)",
+                              "Requêtes refusées", "Requêtes refusées (%)"]
+    assert rows[2][15:20] == ["100", "1", "1", "3", "3"]
     settings.METRICS_TOKEN = "scraper"
     text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scraper").content.decode()
     got = {(s.name, tuple(sorted(s.labels.items()))): s.value
            for family in text_string_to_metric_families(text) for s in family.samples}
     assert got["colis_sync_refused_total", ()] == 3
     assert got["colis_results_sync_error_ratio", (("agent", ""), ("period", "30d"))] == \
-        pytest.approx(0.04)
+        pytest.approx(0.01)
+    assert got["colis_results_sync_refused_ratio", (("agent", ""), ("period", "30d"))] == \
+        pytest.approx(0.03)
 
 
 @pytest.mark.urls(__name__)

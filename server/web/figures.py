@@ -14,9 +14,10 @@ tablet's save time (`saved_at`), else the server's receipt (`created_at`).
 - save to completed (s): average and p95 of completed_at − the save.
 - backend processing (s): average and p95 of completed_at − started_at (the job's run).
 - photo failures: colis made by create tasks whose photo failed ÷ those with a photo.
-- sync failures: POST /api/v1/sync/ answered 5xx, or refused (the batch, or one of its
-  items before it became a task: field errors, a reused op_id), ÷ all of them (by day only:
-  the counters know no agent).
+- sync server errors: POST /api/v1/sync/ answered 5xx ÷ all of them, the rollout plan's
+  figure; beside it, without a target, those refused (the batch, or one of its items before
+  it became a task: field errors, a reused op_id) ÷ all of them. By day only: the counters
+  know no agent.
 
 `results()` computes them live (an agent's own, on « Mes tâches »). At a million colis
 the page's 30 days took seconds that way, so `page_results()` reads them from ResultDay
@@ -110,13 +111,13 @@ class Figures:
         return self.photos_failed / self.photos if self.photos else None
 
     @property
-    def failures(self) -> int:
-        """Sync requests that failed: answered 5xx, or refused (never both)."""
-        return self.server_errors + self.refused
+    def error_rate(self) -> float | None:
+        return self.server_errors / self.requests if self.requests else None
 
     @property
-    def error_rate(self) -> float | None:
-        return self.failures / self.requests if self.requests else None
+    def refused_rate(self) -> float | None:
+        """The device's input refused, not the server failing: no target of the plan."""
+        return self.refused / self.requests if self.requests else None
 
     @property
     def met(self) -> dict[str, bool | None]:

@@ -28,7 +28,7 @@ def _columns() -> list[str]:
             _("Saisie à terminé, p95 (s)"), _("Traitement serveur, moyenne (s)"),
             _("Traitement serveur, p95 (s)"), _("Photos"), _("Photos en échec"),
             _("Échecs photo (%)"), _("Requêtes de synchronisation"), _("Réponses 5xx"),
-            _("Requêtes refusées"), _("Échecs de synchronisation (%)")]
+            _("Réponses 5xx (%)"), _("Requêtes refusées"), _("Requêtes refusées (%)")]
 
 
 def _round(value, digits: int = 2):
@@ -44,15 +44,15 @@ def _row(scope: str, label, f: Figures) -> list:
             _round(f.colis_per_hour), _round(f.save_p50, 0), _round(f.save_p95, 0),
             _round(f.took_avg), _round(f.took_p95), _round(f.backend_avg),
             _round(f.backend_p95), f.photos, f.photos_failed, _pct(f.photo_failure_rate),
-            f.requests, f.server_errors, f.refused, _pct(f.error_rate)]
+            f.requests, f.server_errors, _pct(f.error_rate), f.refused, _pct(f.refused_rate)]
 
 
 def table(data: figures.Results) -> list[list]:
     """The export's rows: the targets, the whole period, each day, each agent."""
     target = [_("Objectif"), "", None, None, None, figures.COLIS_PER_HOUR_MIN,
               figures.SAVE_P50_MAX_MS, None, None, None, figures.BACKEND_AVG_MAX_S, None,
-              None, None, figures.FAILURE_RATE_MAX * 100, None, None, None,
-              figures.FAILURE_RATE_MAX * 100]
+              None, None, figures.FAILURE_RATE_MAX * 100, None, None,
+              figures.FAILURE_RATE_MAX * 100, None, None]
     rows = [target, _row(_("Total"), _("%(n)d jours") % {"n": len(data.days)}, data.total)]
     rows += [_row(_("Jour"), day, f) for day, f in data.days]
     rows += [_row(_("Agent"), user.username, f) for user, f in data.agents]
