@@ -42,6 +42,12 @@ CANDIDATES = [(PNG, 1, "low"), (PNG, 1, "high"), FIRST_ROUND, (WEBP, 0.75, "low"
     (JPEG, q, "high") for q in (0.5, 0.6, 0.7, 0.8, 0.9)] + [
     (WEBP, q, "high") for q in (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9)]
 THROTTLE = 4  # CDP CPU throttling rate: a tablet estimate
+# The formats' own bound: the 1600 px reference itself (a perfect downscale) encoded by
+# Pillow's libjpeg-turbo, libwebp and libavif at their thorough settings; no encoder of these
+# formats in a browser does better from a worse downscale.
+BOUND = {"JPEG": ({"optimize": True, "subsampling": "4:2:0"}, (40, 50, 60, 70, 80, 85)),
+         "WEBP": ({"method": 6}, (70, 75, 80, 85, 90)),
+         "AVIF": ({"speed": 6}, (50, 55, 60, 65, 70))}
 
 PAGE = b"<!doctype html><meta charset=utf-8><title>photobytes</title>"
 COMPRESS = """async ({ url, encodings }) => {
@@ -90,7 +96,8 @@ class Reference:
 
     def __init__(self, path: Path, size: tuple[int, int]):
         with Image.open(path) as original:
-            self.y = luma(original.resize(size, Image.Resampling.LANCZOS))
+            self.image = original.resize(size, Image.Resampling.LANCZOS).convert("RGB")
+        self.y = luma(self.image)
         self.mu = _filter(self.y)
         self.var = _filter(self.y * self.y) - self.mu ** 2
 
@@ -104,6 +111,21 @@ class Reference:
         value = ((2 * self.mu * mu + c1) * (2 * cov + c2)) / (
             (self.mu ** 2 + mu ** 2 + c1) * (self.var + var + c2))
         return float(value.mean())
+
+
+def bound(paths: list[Path]) -> dict[tuple[str, int], list[tuple[float, float]]]:
+    """(format, quality) → each photo's (kB, SSIM), its reference encoded as it is."""
+    out = {(fmt, q): [] for fmt, (_, qualities) in BOUND.items() for q in qualities}
+    for path in paths:
+        with Image.open(path) as original:
+            scale = 1600 / max(original.size)
+            size = (round(original.width * scale), round(original.height * scale))
+        ref = Reference(path, size)
+        for (fmt, q), results in out.items():
+            data = io.BytesIO()
+            ref.image.save(data, fmt, quality=q, **BOUND[fmt][0])
+            results.append((len(data.getvalue()) / 1000, ref.ssim(data.getvalue())))
+    return out
 
 
 # --- the browser ----------------------------------------------------------------------------------
@@ -183,10 +205,12 @@ def run(quick: bool = False) -> str:
     timed = [FIRST_ROUND, APP]
     throttled = compress_all(paths, [list(e) for e in timed], THROTTLE)
     slow = {e: [r[i] for r in throttled] for i, e in enumerate(timed)}
+    limits = bound(paths)
     raw = photoset.folder().parent / "photobytes.json"
     raw.write_text(json.dumps({"rows": {json.dumps(k): v for k, v in rows.items()},
-                               "slow": {json.dumps(k): v for k, v in slow.items()}}))
-    return _write(rows, slow, paths, quick, time.monotonic() - t0)
+                               "slow": {json.dumps(k): v for k, v in slow.items()},
+                               "bound": {json.dumps(k): v for k, v in limits.items()}}))
+    return _write(rows, slow, limits, paths, quick, time.monotonic() - t0)
 
 
 def best(rows: dict, kind: str) -> tuple | None:
@@ -241,7 +265,26 @@ def _row(encoding, rows, lossless, first_kb, slow) -> list:
             f"×{median(kb) / FIRST_ROUND_KB:.2f}", f"×{median(kb) / first_kb:.2f}"]
 
 
-def _write(rows, slow, paths, quick, elapsed) -> str:
+def _bound_rows(limits: dict) -> tuple[list, str]:
+    """The bound's table, and what it says of the target: the best median SSIM within the
+    bytes, and the fewest bytes for the SSIM, by format."""
+    lines, within, needs = [], [], []
+    for fmt, _ in BOUND.items():
+        measured = [(q, median([kb for kb, _ in v]), statistics.median([s for _, s in v]),
+                     min(s for _, s in v)) for (f, q), v in limits.items() if f == fmt]
+        lines += [[fmt, q, f"{kb:.0f}", f"{s:.4f} [{worst:.4f}]"] for q, kb, s, worst in measured]
+        fits = [(s, q, kb) for q, kb, s, _ in measured if kb <= TARGET_KB]
+        within.append(f"{fmt} {max(fits)[0]:.3f} (q {max(fits)[1]}, {max(fits)[2]:.0f} kB)" if fits
+                      else f"{fmt}: no quality measured within {TARGET_KB} kB")
+        reach = [(kb, q) for q, kb, s, _ in measured if s >= TARGET_SSIM]
+        needs.append(f"{fmt} {min(reach)[0]:.0f} kB (q {min(reach)[1]})" if reach
+                     else f"{fmt} more than q {measured[-1][0]} ({measured[-1][1]:.0f} kB)")
+    said = (f"Within {TARGET_KB} kB the best median SSIM is {', '.join(within)}; a median SSIM ≥ "
+            f"{TARGET_SSIM} takes {', '.join(needs)}")
+    return lines, said
+
+
+def _write(rows, slow, limits, paths, quick, elapsed) -> str:
     first, app = rows[FIRST_ROUND], rows[APP]
     first_kb, app_kb = median([r["kb"] for r in first]), median([r["kb"] for r in app])
     lines = [_row(e, v, rows[(PNG, 1, e[2] or "high")], first_kb, slow.get(e)) for e, v in rows.items()]
@@ -259,6 +302,7 @@ def _write(rows, slow, paths, quick, elapsed) -> str:
                     if below_ceiling else "the lossless downscale puts none under it")
     low, high = rows[FIRST_ROUND], rows[(JPEG, 0.8, "high")]
     needs = "; ".join(_first_reaching(rows, kind) for kind in (WEBP, JPEG))
+    bound_lines, bound_said = _bound_rows(limits)
     quick_note = f"**Quick variant** (`--quick`): {len(paths)} photos of 20.\n" if quick else ""
     md = f"""## 1b. Bytes per photo: encoder and quality, by SSIM
 
@@ -313,6 +357,15 @@ Whole compression: {spread([r['ms'] for r in app], 0, ' ms')} against
 {spread([r['ms'] for r in slow[APP]], 0, ' ms')} against
 {spread([r['ms'] for r in slow[FIRST_ROUND]], 0, ' ms')}). It runs when the photo is chosen,
 before « Enregistrer », never on the save path.
+
+**The formats' bound**: each photo's 1600 px reference itself (LANCZOS: a perfect
+downscale) encoded by Pillow with libjpeg-turbo (optimised Huffman tables, 4:2:0), libwebp
+(method 6) and libavif (speed 6): what these formats reach at best on this set, whatever the
+browser. {bound_said}. **So the two targets cannot both be met on photos like these** by any of
+the three formats, AVIF included (which Chromium cannot encode from a canvas, and whose encoding
+would fall to a WebAssembly encoder on the tablet): one of the two targets has to give.
+
+{table(["format", "quality", "kB median", "SSIM median [min]"], bound_lines)}
 
 Per photo, the app against the first round's setting (JPEG 0.8, default resize):
 
