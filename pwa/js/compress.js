@@ -13,7 +13,7 @@ function getWorker() {
       const entry = waiting.get(data.id);
       if (!entry) return;
       waiting.delete(data.id);
-      if (data.error) entry.reject(new Error(data.error));
+      if (data.error) entry.reject(Object.assign(new Error(data.error), { code: data.code }));
       else entry.resolve(data);
     };
   }
@@ -23,6 +23,7 @@ function getWorker() {
 /**
  * Compress a photo, longest side 1600 px, as encoding.js says (JPEG 0.5); the bench passes `type`, `quality` and `smoothing` (the downscale's
  * imageSmoothingQuality) to compare: { blob, width, height, ms, encodeMs, originalBytes }.
+ * Rejects with an Error whose `code` is 'photo_too_big' for more than MAX_PIXELS (imagesize.js).
  */
 export function compressPhoto(file, { maxSide = MAX_SIDE, type = null, quality = null, smoothing } = {}) {
   const id = nextId++;

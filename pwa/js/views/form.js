@@ -2,7 +2,7 @@
 // description, photo, and the live price estimate. Render and local state only;
 // saving is the caller's `onSave`.
 
-import { fieldError } from '../codes.js';
+import { fieldError, photoError } from '../codes.js';
 import { measureProblem, textProblem } from '../limits.js';
 import { estimate } from '../pricing.js';
 import { bytes, fmt, gettext, number } from '../i18n.js';
@@ -111,7 +111,8 @@ export function renderForm(root, ctx) {
       // The browser's own words (« InvalidStateError: … ») stay out of sight, in English.
       console.warn('photo not decoded', error);
       mount(photoPreview, h('span', { class: 'error', title: String(error.message) },
-        gettext("Photo illisible : ce fichier n'est pas une image que la tablette sait lire. Choisissez une autre photo.")));
+        error.code ? photoError(error.code)
+          : gettext("Photo illisible : ce fichier n'est pas une image que la tablette sait lire. Choisissez une autre photo.")));
       return null;
     });
     photoJob = job;
