@@ -34,7 +34,7 @@ def login(page: Page, base: str, username: str = "alice", password: str = "passw
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     # The first sync cycle has ended: a test that goes offline next does not cut it mid-way
     # (a fetch failing under it would count as a failure, not as being offline).
-    page.wait_for_function("import('/app/js/sync.js').then((m) => !m.status.running)")
+    page.wait_for_function(IDLE)
 
 
 def open_lot(page: Page, type_lot: str = "cargo") -> None:
@@ -72,6 +72,16 @@ def metrics(page: Page) -> list[dict]:
     return page.evaluate("globalThis.colisMetrics.saves")
 
 
+IDLE = "import('/app/js/sync.js').then((m) => !m.status.running)"
+
+
+def offline_and_idle(page: Page) -> None:
+    """Cut the tablet's link and wait until no sync cycle runs: a changes feed read already
+    in flight could otherwise bring the server's next edit (made by the test) to the tablet."""
+    page.context.set_offline(True)
+    page.wait_for_function(IDLE)
+
+
 def completed(page: Page):
     """The colis items the queue shows as completed (stay on the queue tab)."""
     page.click("#tab-queue")
@@ -88,8 +98,10 @@ def edit_against_the_office(page: Page, user, *, saved: str = "10", office: str 
     save_colis(page, poids=saved)
     expect(completed(page)).to_have_count(1, timeout=20_000)
     colis = Colis.objects.get()
+    offline_and_idle(page)  # the tablet edits before the changes feed brings the office's edit
     services.update_colis(colis.pk, colis.version, {"poids": office}, user)
     page.locator('.item[data-kind="create"] [data-action="edit"]').click()
     page.fill("#f-poids", tablet)
     page.click("#save")
+    page.context.set_offline(False)
     return colis

@@ -21,7 +21,7 @@ from sync.models import ColisTask, Status
 from tests.workers import wait_for
 
 from .conftest import FAST_SYNC
-from .pwa import SCREENSHOTS, completed, login, open_lot, save_colis
+from .pwa import SCREENSHOTS, completed, login, offline_and_idle, open_lot, save_colis
 from .test_web_screenshots import _login, demo  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.screenshots, pytest.mark.django_db(transaction=True)]
@@ -129,7 +129,7 @@ def test_it_shows_the_agents_screens(refusing_server, tablet, alice, settings, r
     page.click("#save")
     expect(completed(page)).to_have_count(1, timeout=20_000)
     colis = Colis.objects.get()
-    context.set_offline(True)  # the tablet edits before the feed brings the office's edit
+    offline_and_idle(page)  # the tablet edits before the feed brings the office's edit
     services.update_colis(colis.pk, colis.version, {"poids": "11"}, alice)
     page.locator('.item[data-kind="create"] [data-action="edit"]').click()
     page.fill("#f-poids", "12")

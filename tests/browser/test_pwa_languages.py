@@ -11,7 +11,7 @@ from server.cargo import services
 from server.cargo.models import Colis, Lot
 from tests.workers import wait_for
 
-from .pwa import completed, login, open_lot, save_colis, screenshot
+from .pwa import completed, login, offline_and_idle, open_lot, save_colis, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,10 +45,12 @@ def test_it_shows_no_french_in_the_queue_form_and_conflict(server, context, page
     expect(completed(page)).to_have_count(1, timeout=20_000)
     # A conflict: the office edits the colis while the tablet edits it too.
     colis = Colis.objects.get()
+    offline_and_idle(page)  # the tablet edits before the changes feed brings the office's edit
     services.update_colis(colis.pk, colis.version, {"poids": "11"}, alice)
     page.locator('.item[data-kind="create"] [data-action="edit"]').click()
     page.fill("#f-poids", "12")
     page.click("#save")
+    context.set_offline(False)
     page.click("#tab-queue")
     expect(page.locator('[data-action="resolve"]')).to_be_visible(timeout=20_000)
     # A refused item: its lot closed before it was sent.
