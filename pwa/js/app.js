@@ -7,6 +7,7 @@ import { chooseLanguage, currentLanguage, fmt, gettext, loadCatalog, ngettext } 
 import * as importer from './importer.js';
 import * as journal from './journal.js';
 import * as outbox from './outbox.js';
+import * as progress from './progress.js';
 import * as sync from './sync.js';
 import { renderCancel, renderMove } from './views/choices.js';
 import * as leases from './leases.js';
@@ -185,7 +186,7 @@ function renderChrome() {
         });
       }
     },
-    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: sync.live,
+    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: progress.live,
     onShowFailure: () => {
       state.tab = 'queue'; state.overlay = null; state.focusFailure = true;
       scrollTo(0, 0);  // the failures head the list: drawn from its top
@@ -323,7 +324,7 @@ async function saveEdit(item, mode, values, client, photo = null) {
 
 function showQueue(main) {
   renderQueue(main, { items: state.items, photos: state.photos, counts: counts(), lastSync: state.lastSync,
-    live: sync.live,
+    live: progress.live,
     syncError: syncErrorText(sync.status.lastError), journal: state.journal,
     journalOpen: state.journalOpen, onJournalToggle: (open) => { state.journalOpen = open; },
     clientName: (id) => clientLabel(state.clients.find((c) => c.id === Number(id))),
@@ -540,8 +541,7 @@ async function startApp() {
     sync.events.addEventListener('status', () => refreshMeta().then(render));
     // Live progress (« Envoi 3/12 · photo 45 % », lots closed meanwhile): at most every 250 ms.
     const onProgress = throttle(() => refreshMeta().then(render), 250);
-    sync.events.addEventListener('progress', onProgress);
-    sync.listenProgress(onProgress);
+    progress.listen(onProgress);
     addEventListener('online', renderChrome);
     addEventListener('offline', renderChrome);
     navigator.serviceWorker?.addEventListener('message', (e) => {

@@ -9,6 +9,7 @@ import { deleteMany, kvGet, kvSet, putMany } from './db.js';
 import * as journal from './journal.js';
 import * as leases from './leases.js';
 import * as outbox from './outbox.js';
+import { announce, live, measure, photoRate } from './progress.js';
 import * as tus from './tus.js';
 
 export const SYNC_TAG = 'colis-sync';
@@ -24,19 +25,9 @@ export class ServerError extends Error {
   constructor(status) { super(`server answered ${status}`); this.status = status; }
 }
 
-/** Listeners for 'status' (after each cycle), 'progress' (after each batch and photo chunk). */
+/** Listeners for 'status' (after each cycle) and 'refused' (an item the server fails on). */
 export const events = new EventTarget();
 
-/**
- * What the running cycle has done so far, for the top bar and the queue: batches sent of
- * the items queued at its start, and the photo in flight with its measured rate. The
- * service worker's cycles announce it too, over a BroadcastChannel.
- */
-export const live = { phase: null, sent: 0, total: 0, photo: null };
-const channel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-progress') : null;
-// Photo bytes acknowledged this session, and the time they took: wall time while an upload
-// was running, counted once when several run at once (`at`: the last time counted).
-const rate = { bytes: 0, ms: 0, at: 0 };
 // Photos uploaded at once: while one waits for its answer (a round trip, the server's write)
 // the others keep the uplink busy. Each photo is its own upload, by one lane only. Three, not
 // two: a TCP flow paces itself at its share of the link and takes a pausing neighbour's share
@@ -46,16 +37,6 @@ export const PHOTOS_IN_FLIGHT = 3;
 // 400 kbit/s; past 45 s the link is likely dead (tus.js: 30 s for a request alone).
 const PHOTO_TIMEOUT_MS = 45000;
 
-function announce(fields) {
-  Object.assign(live, fields);
-  events.dispatchEvent(new Event('progress'));
-  channel?.postMessage({ ...live });
-}
-
-/** Follow another context's announcements (the page hears the service worker's cycles). */
-export function listenProgress(fn) {
-  channel?.addEventListener('message', (event) => { Object.assign(live, event.data); fn(); });
-}
 export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null,
   progress: 0 };  // progress: items and photos the server took, ever (a failed cycle may have some)
 
@@ -147,21 +128,12 @@ export async function pullChanges(report = { changes: 0 }) {
   }
 }
 
-/** Bytes per second measured on this session's photo uploads (null before any). */
-export function photoRate() {
-  return rate.ms > 2000 ? (rate.bytes * 1000) / rate.ms : null;
-}
-
 async function uploadOne(item, photo, token, counter) {
   const blob = await outbox.photoBlob(photo.photo_id);
   let last = { offset: photo.offset || 0, at: performance.now() };
   const progress = async ({ url, offset }) => {
     const now = performance.now();
-    if (offset > last.offset) {
-      rate.bytes += offset - last.offset;
-      rate.ms += now - Math.max(last.at, rate.at);
-      rate.at = now;
-    }
+    measure(offset - last.offset, last.at, now);
     last = { offset, at: now };
     await outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset });
     announce({ phase: 'photos', photo: { index: Math.min(counter.total, counter.done + 1),
