@@ -539,7 +539,7 @@ async function startApp() {
     // or the service worker's); a cycle's status and live progress redraw the rest.
     outbox.changes.addEventListener('change', (e) => noteChanges(e.detail));
     sync.events.addEventListener('status', () => refreshMeta().then(render));
-    // Live progress (« Envoi 3/12 · photo 45 % », lots closed meanwhile): at most every 250 ms.
+    // Live progress (« Envoi 3/12 · photos 2/5 · 40 % », lots closed meanwhile): at most every 250 ms.
     const onProgress = throttle(() => refreshMeta().then(render), 250);
     progress.listen(onProgress);
     addEventListener('online', renderChrome);

@@ -9,7 +9,7 @@ import { deleteMany, kvGet, kvSet, putMany } from './db.js';
 import * as journal from './journal.js';
 import * as leases from './leases.js';
 import * as outbox from './outbox.js';
-import { announce, live, measure, photoRate } from './progress.js';
+import { announce, live, PhotoWork } from './progress.js';
 import * as tus from './tus.js';
 
 export const SYNC_TAG = 'colis-sync';
@@ -47,7 +47,7 @@ async function expectOk(response) {
 
 async function sendBatches(report) {
   const queued = (await outbox.all()).filter((i) => i.state === 'queued').length;
-  if (queued) announce({ phase: 'items', sent: 0, total: queued, photo: null });
+  if (queued) announce({ phase: 'items', sent: 0, total: queued, photos: null });
   for (let round = 0; round < 1000; round++) {
     const { batch, device } = await outbox.claimBatch(limits);
     if (!batch.length) return;
@@ -128,16 +128,12 @@ export async function pullChanges(report = { changes: 0 }) {
   }
 }
 
-async function uploadOne(item, photo, token, counter) {
+async function uploadOne(item, photo, token, work) {
   const blob = await outbox.photoBlob(photo.photo_id);
-  let last = { offset: photo.offset || 0, at: performance.now() };
+  work.begin(photo.photo_id);
   const progress = async ({ url, offset }) => {
-    const now = performance.now();
-    measure(offset - last.offset, last.at, now);
-    last = { offset, at: now };
     await outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset });
-    announce({ phase: 'photos', photo: { index: Math.min(counter.total, counter.done + 1),
-      total: counter.total, photo_id: photo.photo_id, offset, size: blob.size, rate: photoRate() } });
+    work.acked(photo.photo_id, offset);
   };
   await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
     metadata: { photo_id: photo.photo_id, op_id: item.op_id },
@@ -145,7 +141,7 @@ async function uploadOne(item, photo, token, counter) {
     timeoutMs: PHOTO_TIMEOUT_MS });
   await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
     uploaded_at: new Date().toISOString(), last_error: null });
-  counter.done += 1;
+  work.finished(photo.photo_id, blob.size);
 }
 
 // Photos go after the metadata, PHOTOS_IN_FLIGHT at a time; a failed photo does not stop
@@ -154,7 +150,8 @@ async function uploadPhotos(report) {
   const auth = await api.currentAuth();
   const todo = await outbox.photosToUpload(await outbox.all());
   const waiting = todo.filter(({ photo }) => !photo.rejected);
-  const counter = { done: 0, total: waiting.length };
+  if (!waiting.length) return;
+  const work = new PhotoWork(waiting.map(({ photo }) => photo));
   let failure = null;
   let stop = null;
   let next = 0;
@@ -162,7 +159,7 @@ async function uploadPhotos(report) {
     while (!stop && next < waiting.length) {
       const { item, photo } = waiting[next++];
       try {
-        await uploadOne(item, photo, auth.token, counter);
+        await uploadOne(item, photo, auth.token, work);
         report.photos += 1;
         status.progress += 1;
       } catch (error) {
@@ -178,6 +175,8 @@ async function uploadPhotos(report) {
   // Every lane ends before the cycle does (it holds the sync lock), whatever the others did.
   const lanes = await Promise.allSettled(
     Array.from({ length: Math.min(PHOTOS_IN_FLIGHT, waiting.length) }, lane));
+  // This cycle's photo work is over: photos saved meanwhile go in the next, counted afresh.
+  announce({ photos: null });
   if (stop?.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
   const broken = lanes.find((l) => l.status === 'rejected');
   if (broken) throw broken.reason;
@@ -264,7 +263,7 @@ function locked(fn) {
 /** One sync cycle, serialised across the page and the service worker. */
 export function syncOnce() {
   return locked(async () => {
-    try { return await cycle(); } finally { if (live.phase) announce({ phase: null, photo: null }); }
+    try { return await cycle(); } finally { if (live.phase) announce({ phase: null, photos: null }); }
   });
 }
 
