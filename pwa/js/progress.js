@@ -7,8 +7,11 @@
 /** 'change' after each batch and photo chunk of this context's cycles. */
 export const events = new EventTarget();
 
-/** The running cycle's progress (phase null: no cycle runs). */
-export const live = { phase: null, sent: 0, total: 0, photos: null };
+/**
+ * The running cycle's progress (phase null: no cycle runs); `reached`: the server answered
+ * it; `syncedAt`: the last cycle start whose changes feed was read whole.
+ */
+export const live = { phase: null, sent: 0, total: 0, photos: null, reached: false, syncedAt: null };
 const channel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-progress') : null;
 // Photo bytes acknowledged this session, and the time they took: wall time while an upload
 // was running, counted once when several run at once (`at`: the last time counted).

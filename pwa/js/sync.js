@@ -9,7 +9,7 @@ import { deleteMany, kvGet, kvSet, putMany } from './db.js';
 import * as journal from './journal.js';
 import * as leases from './leases.js';
 import * as outbox from './outbox.js';
-import { announce, live, PhotoWork } from './progress.js';
+import { announce, listen, live, PhotoWork } from './progress.js';
 import * as tus from './tus.js';
 
 export const SYNC_TAG = 'colis-sync';
@@ -42,8 +42,26 @@ export const status = { running: false, lastOkAt: null, lastError: null, failure
 
 async function expectOk(response) {
   if (response.status >= 500 || response.status === 429) throw new ServerError(response.status);
+  reached();
   return response;
 }
+
+/**
+ * The server answered (a batch, the changes feed, a photo chunk): the last cycle's error
+ * (« Dernier essai : Hors ligne ») is past, and the queue says so now, not at the end of a
+ * cycle that may send photos for an hour. The service worker's cycles say it to the page.
+ */
+function reached() {
+  if (!live.reached) announce({ reached: true });
+  forgetError();
+}
+
+function forgetError() {
+  if (!status.lastError || status.lastError === 'auth') return;
+  status.lastError = null;
+  events.dispatchEvent(new Event('status'));
+}
+listen(() => { if (live.reached) forgetError(); });
 
 async function sendBatches(report) {
   const queued = (await outbox.all()).filter((i) => i.state === 'queued').length;
@@ -134,6 +152,7 @@ async function uploadOne(item, photo, token, work) {
   const progress = async ({ url, offset }) => {
     await outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset });
     work.acked(photo.photo_id, offset);
+    reached();
   };
   await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
     metadata: { photo_id: photo.photo_id, op_id: item.op_id },
@@ -227,7 +246,8 @@ async function cycle() {
   // The changes feed (small answers, on the downlink) while the photos take the uplink:
   // the first photo starts one round trip sooner. Both end before the cycle goes on.
   const [changes, photos] = await Promise.allSettled([
-    pullChanges(report).then(() => kvSet('last_sync_ok', now)), uploadPhotos(report)]);
+    pullChanges(report).then(() => kvSet('last_sync_ok', now)).then(() => announce({ syncedAt: now })),
+    uploadPhotos(report)]);
   for (const outcome of [photos, changes]) if (outcome.status === 'rejected') throw outcome.reason;
   if (report.photos) await pullChanges(report);
   await outbox.purge();
@@ -263,7 +283,9 @@ function locked(fn) {
 /** One sync cycle, serialised across the page and the service worker. */
 export function syncOnce() {
   return locked(async () => {
-    try { return await cycle(); } finally { if (live.phase) announce({ phase: null, photos: null }); }
+    try { return await cycle(); } finally {
+      if (live.phase || live.reached) announce({ phase: null, photos: null, reached: false });
+    }
   });
 }
 

@@ -102,3 +102,33 @@ def test_it_counts_the_photo_progress_over_every_photo_of_the_cycle(server, cont
     assert early == [], f"100 % with photos still to send: {shown}"
     pcts = [pct for _, _, pct in counts]
     assert pcts == sorted(pcts), f"the progress went back: {shown}"
+
+
+def test_it_says_the_server_answers_again_before_the_photos_end(server, context, page, photo_file):
+    """A cycle offline leaves « Dernier essai : Hors ligne » in the queue. Back online, the next
+    cycle's first answer takes it away and moves « Dernière synchronisation réussie », while
+    its photos still go (here held by the test); it stayed until the whole cycle ended."""
+    page.add_init_script(f"localStorage.setItem('colis.config', {PAGE_LOOP});")
+    login(page, server.url)
+    context.set_offline(True)
+    open_lot(page)
+    for n in range(2):
+        save_colis(page, photo=photo_file, description=f"Colis {n}")
+    page.click("#tab-queue")
+    error = page.locator("#sync-error")
+    expect(error).to_have_text("Dernier essai : Hors ligne")
+    page.wait_for_timeout(1100)  # « Dernière synchronisation réussie » is written to the second
+    before = page.locator("#last-sync").text_content()
+    held = []
+    context.route("**/api/v1/uploads/**", lambda route: held.append(route))
+    context.set_offline(False)
+    wait_held(page, held, 2)
+    expect(error).to_have_count(0)
+    expect(page.locator("#last-sync")).not_to_have_text(before)
+    assert page.evaluate("import('/app/js/sync.js').then((m) => m.status.running)")
+    assert len(held) == 2, "the photos are still on their way"
+    for route in held:
+        route.continue_()
+    context.unroute("**/api/v1/uploads/**")
+    expect(completed(page)).to_have_count(2, timeout=30_000)
+    expect(error).to_have_count(0)
