@@ -40,7 +40,8 @@ let loop = null;
 const $ = (id) => document.getElementById(id);
 
 function readConfig() {
-  // Test and tuning knobs: localStorage 'colis.config' = {"baseMs":…, "idleMs":…, "maxMs":…, "bgsync":false}.
+  // Test and tuning knobs: localStorage 'colis.config' = {"baseMs":…, "idleMs":…, "maxMs":…,
+  // "changesMs":…, "bgsync":false}.
   try { return JSON.parse(localStorage.getItem('colis.config') || '{}'); } catch { return {}; }
 }
 
@@ -550,7 +551,8 @@ async function startApp() {
       refreshMeta().then(render).then(checkAuth);
     });
     journal.events.addEventListener('change', () => refreshMeta().then(() => { if (state.tab === 'queue') render(); }));
-    loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs });
+    loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs,
+      changesMs: config.changesMs });
     navigator.storage?.persist?.().catch(() => {}).finally(() => measureStorage().then(renderChrome));
   } else {
     loop?.now();

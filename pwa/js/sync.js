@@ -1,7 +1,7 @@
 // The sync loop and its triggers; the only module that talks to the sync API.
 // One cycle: metadata batches, then the changes feed and the photos by tus (three
-// at a time) together, reference data. A network error or a 5xx ends the cycle and
-// leaves every item queued.
+// at a time) together, the feed again every 30 s while photos go, reference data.
+// A network error or a 5xx ends the cycle and leaves every item queued.
 
 import * as api from './api.js';
 import { codeOf } from './codes.js';
@@ -36,6 +36,12 @@ export const PHOTOS_IN_FLIGHT = 3;
 // Each request then has a third of the link: a 256 KB chunk beside two others takes ~16 s at
 // 400 kbit/s; past 45 s the link is likely dead (tus.js: 30 s for a request alone).
 const PHOTO_TIMEOUT_MS = 45000;
+// While photos go, the changes feed is read again every `changesMs`: the server completes the
+// items sent at the cycle's start (numéro, price) long before a backlog's photos are all up.
+// 30 s: a 50-minute backlog on `typical` (2,000 photos, 405 MB: bench/RESULTS.md) adds 100
+// GETs of under 1 kB on the uplink, under 0.03 % of its bytes; their answers, on the downlink,
+// carry only the tasks changed since the last read, which the read after the photos would bring.
+export const pace = { changesMs: 30 * 1000 };
 
 export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null,
   progress: 0 };  // progress: items and photos the server took, ever (a failed cycle may have some)
@@ -127,6 +133,29 @@ async function forgetClosedLots(ids) {
   await deleteMany('lots', known);
   const closed = new Set([...((await kvGet('closed_lots')) || []), ...known]);
   await kvSet('closed_lots', [...closed].slice(-500));
+}
+
+/**
+ * A cycle's reads of the changes feed, one at a time (each moves the stored cursor):
+ * `read()` now, `readIfDue()` when the last began `pace.changesMs` ago, `idle()` once none runs.
+ */
+function changesFeed(report) {
+  let running = null;
+  let startedAt = -Infinity;
+  const feed = {
+    failed: null,  // the error of a read nobody awaited; the cycle reads again at its end
+    read() {
+      startedAt = performance.now();
+      running = pullChanges(report).finally(() => { running = null; });
+      return running;
+    },
+    readIfDue() {
+      if (running || performance.now() - startedAt < pace.changesMs) return;
+      feed.read().catch((error) => { feed.failed = error; });
+    },
+    idle: () => running?.catch(() => {}),
+  };
+  return feed;
 }
 
 /** Pull task states for everything this device sent, from the stored cursor on. */
@@ -244,12 +273,16 @@ async function cycle() {
   await sendCancels(report);
   const now = new Date().toISOString();
   // The changes feed (small answers, on the downlink) while the photos take the uplink:
-  // the first photo starts one round trip sooner. Both end before the cycle goes on.
+  // the first photo starts one round trip sooner, and the feed is read again as they go
+  // (pace). All of it ends before the cycle goes on.
+  const feed = changesFeed(report);
+  const ticking = setInterval(feed.readIfDue, pace.changesMs);
   const [changes, photos] = await Promise.allSettled([
-    pullChanges(report).then(() => kvSet('last_sync_ok', now)).then(() => announce({ syncedAt: now })),
-    uploadPhotos(report)]);
+    feed.read().then(() => kvSet('last_sync_ok', now)).then(() => announce({ syncedAt: now })),
+    uploadPhotos(report).finally(() => clearInterval(ticking))]);
+  await feed.idle();
   for (const outcome of [photos, changes]) if (outcome.status === 'rejected') throw outcome.reason;
-  if (report.photos) await pullChanges(report);
+  if (report.photos || feed.failed) await feed.read();
   await outbox.purge();
   await refreshReference().catch((error) => journal.note('reference', error));
   await reportOutbox();
@@ -309,9 +342,11 @@ function hasWork(items) {
 
 /**
  * Run cycles on start, on `online`, on demand and on a timer: `baseMs` while
- * work is in flight, `idleMs` otherwise, exponential backoff with jitter on failure.
+ * work is in flight, `idleMs` otherwise, exponential backoff with jitter on failure;
+ * `changesMs`: the changes feed's pace during photos (the page's cycles).
  */
-export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}) {
+export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000, changesMs = pace.changesMs } = {}) {
+  pace.changesMs = changesMs;
   let timer = null;
   let running = null;
   const backoff = () => Math.min(maxMs, baseMs * 2 ** (status.failures - 1)) * (0.5 + Math.random() / 2);
