@@ -1,15 +1,15 @@
 // What the running sync cycle has done so far, for the top bar and the queue: batches sent
 // of the items queued at its start, and its photo work (photos and bytes gone of those it
-// set out to send, the photo that last moved, the measured rate). The
-// service worker's cycles announce it too, over a BroadcastChannel. sync.js announces;
-// the page listens.
+// set out to send, the photo that last moved, the measured rate). The service worker's
+// cycles announce it too, over a BroadcastChannel. sync.js announces; the page listens.
 
 /** 'change' after each batch and photo chunk of this context's cycles. */
 export const events = new EventTarget();
 
 /**
  * The running cycle's progress (phase null: no cycle runs); `reached`: the server answered
- * it; `syncedAt`: the last cycle start whose changes feed was read whole.
+ * it; `syncedAt`: the start of the last cycle that read the changes feed whole (the queue's
+ * « Dernière synchronisation réussie » moves).
  */
 export const live = { phase: null, sent: 0, total: 0, photos: null, reached: false, syncedAt: null };
 const channel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-progress') : null;
