@@ -55,11 +55,12 @@ async function expectOk(response) {
 /**
  * The server answered (a batch, the changes feed, a photo chunk): the last cycle's error
  * (« Dernier essai : Hors ligne ») is past, and the queue says so now, not at the end of a
- * cycle that may send photos for an hour. The service worker's cycles say it to the page.
+ * cycle that may send photos for an hour. A cycle with work says it to the other contexts
+ * (the page hears the service worker's); one without is short, its end says it.
  */
 function reached() {
-  if (!live.reached) announce({ reached: true });
   forgetError();
+  if (live.phase && !live.reached) announce({ reached: true });
 }
 
 function forgetError() {
@@ -278,7 +279,7 @@ async function cycle() {
   const feed = changesFeed(report);
   const ticking = setInterval(feed.readIfDue, pace.changesMs);
   const [changes, photos] = await Promise.allSettled([
-    feed.read().then(() => kvSet('last_sync_ok', now)).then(() => announce({ syncedAt: now })),
+    feed.read().then(() => kvSet('last_sync_ok', now)).then(() => live.phase && announce({ syncedAt: now })),
     uploadPhotos(report).finally(() => clearInterval(ticking))]);
   await feed.idle();
   for (const outcome of [photos, changes]) if (outcome.status === 'rejected') throw outcome.reason;
