@@ -7,6 +7,7 @@ import { chooseLanguage, currentLanguage, fmt, gettext, loadCatalog, ngettext } 
 import * as importer from './importer.js';
 import * as journal from './journal.js';
 import * as outbox from './outbox.js';
+import * as progress from './progress.js';
 import * as sync from './sync.js';
 import { renderCancel, renderMove } from './views/choices.js';
 import * as leases from './leases.js';
@@ -39,7 +40,8 @@ let loop = null;
 const $ = (id) => document.getElementById(id);
 
 function readConfig() {
-  // Test and tuning knobs: localStorage 'colis.config' = {"baseMs":…, "idleMs":…, "maxMs":…, "bgsync":false}.
+  // Test and tuning knobs: localStorage 'colis.config' = {"baseMs":…, "idleMs":…, "maxMs":…,
+  // "changesMs":…, "bgsync":false}.
   try { return JSON.parse(localStorage.getItem('colis.config') || '{}'); } catch { return {}; }
 }
 
@@ -185,7 +187,7 @@ function renderChrome() {
         });
       }
     },
-    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: sync.live,
+    onSync: () => loop?.now(), update: state.updateReady ? () => location.reload() : null, live: progress.live,
     onShowFailure: () => {
       state.tab = 'queue'; state.overlay = null; state.focusFailure = true;
       scrollTo(0, 0);  // the failures head the list: drawn from its top
@@ -323,7 +325,7 @@ async function saveEdit(item, mode, values, client, photo = null) {
 
 function showQueue(main) {
   renderQueue(main, { items: state.items, photos: state.photos, counts: counts(), lastSync: state.lastSync,
-    live: sync.live,
+    live: progress.live,
     syncError: syncErrorText(sync.status.lastError), journal: state.journal,
     journalOpen: state.journalOpen, onJournalToggle: (open) => { state.journalOpen = open; },
     clientName: (id) => clientLabel(state.clients.find((c) => c.id === Number(id))),
@@ -538,10 +540,9 @@ async function startApp() {
     // or the service worker's); a cycle's status and live progress redraw the rest.
     outbox.changes.addEventListener('change', (e) => noteChanges(e.detail));
     sync.events.addEventListener('status', () => refreshMeta().then(render));
-    // Live progress (« Envoi 3/12 · photo 45 % », lots closed meanwhile): at most every 250 ms.
+    // Live progress (« Envoi 3/12 · photos 2/5 · 40 % », lots closed meanwhile): at most every 250 ms.
     const onProgress = throttle(() => refreshMeta().then(render), 250);
-    sync.events.addEventListener('progress', onProgress);
-    sync.listenProgress(onProgress);
+    progress.listen(onProgress);
     addEventListener('online', renderChrome);
     addEventListener('offline', renderChrome);
     navigator.serviceWorker?.addEventListener('message', (e) => {
@@ -550,7 +551,8 @@ async function startApp() {
       refreshMeta().then(render).then(checkAuth);
     });
     journal.events.addEventListener('change', () => refreshMeta().then(() => { if (state.tab === 'queue') render(); }));
-    loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs });
+    loop = sync.startLoop({ baseMs: config.baseMs, idleMs: config.idleMs, maxMs: config.maxMs,
+      changesMs: config.changesMs });
     navigator.storage?.persist?.().catch(() => {}).finally(() => measureStorage().then(renderChrome));
   } else {
     loop?.now();

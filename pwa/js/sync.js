@@ -1,7 +1,7 @@
 // The sync loop and its triggers; the only module that talks to the sync API.
 // One cycle: metadata batches, then the changes feed and the photos by tus (three
-// at a time) together, reference data. A network error or a 5xx ends the cycle and
-// leaves every item queued.
+// at a time) together, the feed again every 30 s while photos go, reference data.
+// A network error or a 5xx ends the cycle and leaves every item queued.
 
 import * as api from './api.js';
 import { codeOf } from './codes.js';
@@ -9,6 +9,7 @@ import { deleteMany, kvGet, kvSet, putMany } from './db.js';
 import * as journal from './journal.js';
 import * as leases from './leases.js';
 import * as outbox from './outbox.js';
+import { announce, listen, live, PhotoWork } from './progress.js';
 import * as tus from './tus.js';
 
 export const SYNC_TAG = 'colis-sync';
@@ -24,19 +25,9 @@ export class ServerError extends Error {
   constructor(status) { super(`server answered ${status}`); this.status = status; }
 }
 
-/** Listeners for 'status' (after each cycle), 'progress' (after each batch and photo chunk). */
+/** Listeners for 'status' (after each cycle) and 'refused' (an item the server fails on). */
 export const events = new EventTarget();
 
-/**
- * What the running cycle has done so far, for the top bar and the queue: batches sent of
- * the items queued at its start, and the photo in flight with its measured rate. The
- * service worker's cycles announce it too, over a BroadcastChannel.
- */
-export const live = { phase: null, sent: 0, total: 0, photo: null };
-const channel = globalThis.BroadcastChannel ? new BroadcastChannel('colis-sync-progress') : null;
-// Photo bytes acknowledged this session, and the time they took: wall time while an upload
-// was running, counted once when several run at once (`at`: the last time counted).
-const rate = { bytes: 0, ms: 0, at: 0 };
 // Photos uploaded at once: while one waits for its answer (a round trip, the server's write)
 // the others keep the uplink busy. Each photo is its own upload, by one lane only. Three, not
 // two: a TCP flow paces itself at its share of the link and takes a pausing neighbour's share
@@ -45,28 +36,43 @@ export const PHOTOS_IN_FLIGHT = 3;
 // Each request then has a third of the link: a 256 KB chunk beside two others takes ~16 s at
 // 400 kbit/s; past 45 s the link is likely dead (tus.js: 30 s for a request alone).
 const PHOTO_TIMEOUT_MS = 45000;
+// While photos go, the changes feed is read again every `changesMs`: the server completes the
+// items sent at the cycle's start (numéro, price) long before a backlog's photos are all up.
+// 30 s: a 50-minute backlog on `typical` (2,000 photos, 405 MB: bench/RESULTS.md) adds 100
+// GETs of under 1 kB on the uplink, under 0.03 % of its bytes; their answers, on the downlink,
+// carry only the tasks changed since the last read, which the read after the photos would bring.
+export const pace = { changesMs: 30 * 1000 };
 
-function announce(fields) {
-  Object.assign(live, fields);
-  events.dispatchEvent(new Event('progress'));
-  channel?.postMessage({ ...live });
-}
-
-/** Follow another context's announcements (the page hears the service worker's cycles). */
-export function listenProgress(fn) {
-  channel?.addEventListener('message', (event) => { Object.assign(live, event.data); fn(); });
-}
 export const status = { running: false, lastOkAt: null, lastError: null, failures: 0, nextAt: null,
   progress: 0 };  // progress: items and photos the server took, ever (a failed cycle may have some)
 
 async function expectOk(response) {
   if (response.status >= 500 || response.status === 429) throw new ServerError(response.status);
+  reached();
   return response;
 }
 
+/**
+ * The server answered (a batch, the changes feed, a photo chunk): the last cycle's error
+ * (« Dernier essai : Hors ligne ») is past, and the queue says so now, not at the end of a
+ * cycle that may send photos for an hour. A cycle with work says it to the other contexts
+ * (the page hears the service worker's); one without is short, its end says it.
+ */
+function reached() {
+  forgetError();
+  if (live.phase && !live.reached) announce({ reached: true });
+}
+
+function forgetError() {
+  if (!status.lastError || status.lastError === 'auth') return;
+  status.lastError = null;
+  events.dispatchEvent(new Event('status'));
+}
+listen(() => { if (live.reached) forgetError(); });
+
 async function sendBatches(report) {
   const queued = (await outbox.all()).filter((i) => i.state === 'queued').length;
-  if (queued) announce({ phase: 'items', sent: 0, total: queued, photo: null });
+  if (queued) announce({ phase: 'items', sent: 0, total: queued, photos: null });
   for (let round = 0; round < 1000; round++) {
     const { batch, device } = await outbox.claimBatch(limits);
     if (!batch.length) return;
@@ -130,6 +136,29 @@ async function forgetClosedLots(ids) {
   await kvSet('closed_lots', [...closed].slice(-500));
 }
 
+/**
+ * A cycle's reads of the changes feed, one at a time (each moves the stored cursor):
+ * `read()` now, `readIfDue()` when the last began `pace.changesMs` ago, `idle()` once none runs.
+ */
+function changesFeed(report) {
+  let running = null;
+  let startedAt = -Infinity;
+  const feed = {
+    failed: null,  // the error of a read nobody awaited; the cycle reads again at its end
+    read() {
+      startedAt = performance.now();
+      running = pullChanges(report).finally(() => { running = null; });
+      return running;
+    },
+    readIfDue() {
+      if (running || performance.now() - startedAt < pace.changesMs) return;
+      feed.read().catch((error) => { feed.failed = error; });
+    },
+    idle: () => running?.catch(() => {}),
+  };
+  return feed;
+}
+
 /** Pull task states for everything this device sent, from the stored cursor on. */
 export async function pullChanges(report = { changes: 0 }) {
   for (let page = 0; page < 1000; page++) {
@@ -147,25 +176,13 @@ export async function pullChanges(report = { changes: 0 }) {
   }
 }
 
-/** Bytes per second measured on this session's photo uploads (null before any). */
-export function photoRate() {
-  return rate.ms > 2000 ? (rate.bytes * 1000) / rate.ms : null;
-}
-
-async function uploadOne(item, photo, token, counter) {
+async function uploadOne(item, photo, token, work) {
   const blob = await outbox.photoBlob(photo.photo_id);
-  let last = { offset: photo.offset || 0, at: performance.now() };
+  work.begin(photo.photo_id);
   const progress = async ({ url, offset }) => {
-    const now = performance.now();
-    if (offset > last.offset) {
-      rate.bytes += offset - last.offset;
-      rate.ms += now - Math.max(last.at, rate.at);
-      rate.at = now;
-    }
-    last = { offset, at: now };
     await outbox.notePhotoProgress(photo.photo_id, { upload_url: url, offset });
-    announce({ phase: 'photos', photo: { index: Math.min(counter.total, counter.done + 1),
-      total: counter.total, photo_id: photo.photo_id, offset, size: blob.size, rate: photoRate() } });
+    work.acked(photo.photo_id, offset);
+    reached();
   };
   await tus.upload({ endpoint: '/api/v1/uploads/', blob, url: photo.upload_url,
     metadata: { photo_id: photo.photo_id, op_id: item.op_id },
@@ -173,7 +190,7 @@ async function uploadOne(item, photo, token, counter) {
     timeoutMs: PHOTO_TIMEOUT_MS });
   await outbox.notePhotoProgress(photo.photo_id, { uploaded: true, offset: blob.size,
     uploaded_at: new Date().toISOString(), last_error: null });
-  counter.done += 1;
+  work.finished(photo.photo_id, blob.size);
 }
 
 // Photos go after the metadata, PHOTOS_IN_FLIGHT at a time; a failed photo does not stop
@@ -182,7 +199,8 @@ async function uploadPhotos(report) {
   const auth = await api.currentAuth();
   const todo = await outbox.photosToUpload(await outbox.all());
   const waiting = todo.filter(({ photo }) => !photo.rejected);
-  const counter = { done: 0, total: waiting.length };
+  if (!waiting.length) return;
+  const work = new PhotoWork(waiting.map(({ photo }) => photo));
   let failure = null;
   let stop = null;
   let next = 0;
@@ -190,7 +208,7 @@ async function uploadPhotos(report) {
     while (!stop && next < waiting.length) {
       const { item, photo } = waiting[next++];
       try {
-        await uploadOne(item, photo, auth.token, counter);
+        await uploadOne(item, photo, auth.token, work);
         report.photos += 1;
         status.progress += 1;
       } catch (error) {
@@ -206,6 +224,8 @@ async function uploadPhotos(report) {
   // Every lane ends before the cycle does (it holds the sync lock), whatever the others did.
   const lanes = await Promise.allSettled(
     Array.from({ length: Math.min(PHOTOS_IN_FLIGHT, waiting.length) }, lane));
+  // This cycle's photo work is over: photos saved meanwhile go in the next, counted afresh.
+  announce({ photos: null });
   if (stop?.status === 401) { await api.refuseToken(); throw new api.AuthRequired({ status: 401 }, null); }
   const broken = lanes.find((l) => l.status === 'rejected');
   if (broken) throw broken.reason;
@@ -254,11 +274,16 @@ async function cycle() {
   await sendCancels(report);
   const now = new Date().toISOString();
   // The changes feed (small answers, on the downlink) while the photos take the uplink:
-  // the first photo starts one round trip sooner. Both end before the cycle goes on.
+  // the first photo starts one round trip sooner, and the feed is read again as they go
+  // (pace). All of it ends before the cycle goes on.
+  const feed = changesFeed(report);
+  const ticking = setInterval(feed.readIfDue, pace.changesMs);
   const [changes, photos] = await Promise.allSettled([
-    pullChanges(report).then(() => kvSet('last_sync_ok', now)), uploadPhotos(report)]);
+    feed.read().then(() => kvSet('last_sync_ok', now)).then(() => live.phase && announce({ syncedAt: now })),
+    uploadPhotos(report).finally(() => clearInterval(ticking))]);
+  await feed.idle();
   for (const outcome of [photos, changes]) if (outcome.status === 'rejected') throw outcome.reason;
-  if (report.photos) await pullChanges(report);
+  if (report.photos || feed.failed) await feed.read();
   await outbox.purge();
   await refreshReference().catch((error) => journal.note('reference', error));
   await reportOutbox();
@@ -292,7 +317,9 @@ function locked(fn) {
 /** One sync cycle, serialised across the page and the service worker. */
 export function syncOnce() {
   return locked(async () => {
-    try { return await cycle(); } finally { if (live.phase) announce({ phase: null, photo: null }); }
+    try { return await cycle(); } finally {
+      if (live.phase || live.reached) announce({ phase: null, photos: null, reached: false });
+    }
   });
 }
 
@@ -316,9 +343,11 @@ function hasWork(items) {
 
 /**
  * Run cycles on start, on `online`, on demand and on a timer: `baseMs` while
- * work is in flight, `idleMs` otherwise, exponential backoff with jitter on failure.
+ * work is in flight, `idleMs` otherwise, exponential backoff with jitter on failure;
+ * `changesMs`: the changes feed's pace during photos (the page's cycles).
  */
-export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000 } = {}) {
+export function startLoop({ baseMs = 5000, idleMs = 60000, maxMs = 300000, changesMs = pace.changesMs } = {}) {
+  pace.changesMs = changesMs;
   let timer = null;
   let running = null;
   const backoff = () => Math.min(maxMs, baseMs * 2 ** (status.failures - 1)) * (0.5 + Math.random() / 2);

@@ -52,7 +52,7 @@ function photoLine(item, photo, ctx) {
   if (!photo) text = server ? photoLabel(server) : gettext('Photo');
   else if (photo.rejected) text = fmt(gettext('Photo refusée par le serveur (%(why)s)'), { why: photo.rejected });
   else if (photo.uploaded) text = server && server !== 'awaiting' ? photoLabel(server) : gettext('Photo envoyée');
-  else if (photo.offset) text = uploadText(photo, ctx.live?.photo?.photo_id === photo.photo_id ? ctx.live.photo.rate : null);
+  else if (photo.offset) text = uploadText(photo, ctx.live?.photos?.photo_id === photo.photo_id ? ctx.live.photos.rate : null);
   else text = fmt(gettext('Photo sur la tablette (%(size)s)'), { size: bytes(photo.size) });
   const why = server === 'failed' && error;
   return h('p', { class: 'photo-line muted' }, why ? labelled(text, photoError(why)) : text);
@@ -175,8 +175,8 @@ function buildView(root, ctx) {
 /** The row of `item`, reused while its item, photo and live progress are the same objects. */
 function rowFor(v, item, rowCtx) {
   const photo = rowCtx.photos[item.photo_id];
-  const live = rowCtx.live?.photo?.photo_id && rowCtx.live.photo.photo_id === item.photo_id
-    ? rowCtx.live.photo.rate : null;
+  const live = rowCtx.live?.photos?.photo_id && rowCtx.live.photos.photo_id === item.photo_id
+    ? rowCtx.live.photos.rate : null;
   const first = rowCtx.firstFailure === item.op_id;
   const cached = v.rows.get(item.op_id);
   if (cached && cached.item === item && cached.photo === photo && cached.live === live && cached.first === first) {

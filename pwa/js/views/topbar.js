@@ -3,16 +3,16 @@
 import { fmt, gettext } from '../i18n.js';
 import { h, mount } from './dom.js';
 
-/** « Envoi 3/12 · photo 45 % » while a cycle runs, else null. */
+/** « Envoi 3/12 · photos 2/5 · 40 % » (photos gone of the cycle's, its bytes) while a cycle runs, else null. */
 export function liveText(live) {
   if (!live?.phase) return null;
   const parts = [];
   if (live.total) parts.push(fmt(gettext('Envoi %(sent)s/%(total)s'), { sent: live.sent, total: live.total }));
-  if (live.photo) {
-    const pct = Math.floor((100 * live.photo.offset) / (live.photo.size || 1));
-    parts.push(live.photo.total > 1
-      ? fmt(gettext('photo %(i)s/%(n)s %(pct)s %'), { i: live.photo.index, n: live.photo.total, pct })
-      : fmt(gettext('photo %(pct)s %'), { pct }));
+  const photos = live.photos;
+  if (photos) {
+    parts.push(photos.total > 1
+      ? fmt(gettext('photos %(done)s/%(n)s · %(pct)s %'), { done: photos.done, n: photos.total, pct: photos.pct })
+      : fmt(gettext('photo %(pct)s %'), { pct: photos.pct }));
   }
   return parts.join(' · ') || null;
 }
