@@ -30,7 +30,8 @@ SCENARIOS = {  # name → module (its run(quick) -> markdown), or module:functio
     "week": "bench.week",
 }
 # seconds per scenario; others 600 (materialise: its per-step tables and WebP rows, 8–15 min)
-LIMITS = {"photobytes": 1500, "scale": 900, "save": 1200, "slowlink": 2700, "nodes": 900, "week": 4200, "materialise": 1200}
+LIMITS = {"photobytes": 1500, "scale": 900, "save": 1200, "slowlink": 2700, "nodes": 900,
+          "week": 4200, "materialise": 1200}
 
 
 def main(argv: list[str] | None = None) -> int:
