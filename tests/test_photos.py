@@ -150,6 +150,24 @@ def test_it_fails_only_the_photo_when_an_early_photo_is_rejected(alice_api, coli
 
 @pytest.mark.parametrize("photo_first", [True, False])
 @pytest.mark.django_db(transaction=True)
+def test_it_fails_an_empty_photo_in_either_order(alice_api, colis_data, tariffs, inline_jobs,
+                                                 photo_first):
+    """A tus client's empty file: created with Upload-Length 0 and no body, nothing after."""
+    photo_id = uuid.uuid4()
+    meta = f"photo_id {b64(str(photo_id))}"
+    if photo_first:
+        assert create(alice_api, 0, HTTP_UPLOAD_METADATA=meta).status_code == 400
+    sync_colis(alice_api, colis_data, photo_id)
+    if not photo_first:
+        assert create(alice_api, 0, HTTP_UPLOAD_METADATA=meta).status_code == 400
+    [task] = alice_api.get("/api/v1/sync/changes").json()["items"]
+    assert task["status"] == "completed" and task["colis"]["numero_suivi"]
+    assert (task["colis"]["photo"], task["colis"]["photo_error"]) == ("failed", "photo_empty")
+    assert sweep_uploads()["photos_requeued"] == 0  # nothing left for the sweeper
+
+
+@pytest.mark.parametrize("photo_first", [True, False])
+@pytest.mark.django_db(transaction=True)
 def test_it_ends_the_same_in_either_order_when_pillow_raises_struct_error(
         alice_api, colis_data, tariffs, inline_jobs, photo_first):
     """EXIF that makes exif_transpose raise struct.error (not a documented Pillow error)."""

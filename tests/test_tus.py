@@ -114,6 +114,28 @@ def test_it_appends_chunks_and_reports_the_offset(alice_api):
     assert upload.is_complete and stored(upload) == JPEG4 + b"efgh"
 
 
+EMPTY_SAYS = {"fr": "Ce fichier photo est vide (0 octet) : il est refusé.",
+              "en": "The photo file is empty (0 bytes): it is refused.",
+              "zh-hans": "照片文件为空（0 字节）：已被拒绝。"}
+
+
+@pytest.mark.parametrize("language", EMPTY_SAYS)
+@pytest.mark.parametrize("body", [None, b""], ids=["no-body", "empty-body"])
+def test_it_completes_an_empty_upload_at_its_creation_and_refuses_it(alice_api, settings,
+                                                                    body, language):
+    """A tus client creates an empty file's upload with no body and sends nothing after."""
+    settings.UPLOAD_MAX_OPEN = 1
+    length = {} if body is None else {"CONTENT_LENGTH": "0"}  # as an HTTP client sends it
+    refused = create(alice_api, 0, body, HTTP_ACCEPT_LANGUAGE=language, **length)
+    assert refused.status_code == 400 and EMPTY_SAYS[language] in refused.content.decode()
+    upload = Upload.objects.get()
+    assert upload.is_complete and (upload.offset, stored(upload)) == (0, b"")
+    head = alice_api.head(f"{URL}{upload.upload_id}", **TUS)
+    assert head.status_code == 200 and head["Upload-Offset"] == head["Upload-Length"] == "0"
+    assert "Upload-Expires" not in head
+    assert create(alice_api, 4).status_code == 201  # it holds no open-upload slot
+
+
 def test_it_refuses_a_wrong_offset_with_409(alice_api):
     location = create(alice_api, 8)["Location"]
     patch(alice_api, location, 0, b"abcd")
