@@ -177,6 +177,9 @@ class UploadDetail(TusView):
         if offset != upload.offset:
             raise TusError(409, f"Upload-Offset is {upload.offset}.")
         chunk = _read_chunk(request, upload.length - offset)
+        if upload.is_complete:  # nothing to append: never completed (joined, attached) again
+            _refuse_if_not_image(upload)
+            return _offset_response(204, upload)
         with transaction.atomic():
             upload = self.get_upload(upload_id, lock=True)
             if offset != upload.offset:  # another PATCH got there first

@@ -45,6 +45,7 @@ from .test_tus import (  # noqa: F401 - collected again, on S3
     live,
     patch,
     stored,
+    test_it_answers_a_patch_to_a_finished_upload_as_it_stands,
     test_it_appends_chunks_and_reports_the_offset,
     test_it_completes_an_empty_upload_at_its_creation_and_refuses_it,
     test_it_deletes_an_upload_on_termination,

@@ -136,6 +136,20 @@ def test_it_completes_an_empty_upload_at_its_creation_and_refuses_it(alice_api, 
     assert create(alice_api, 4).status_code == 201  # it holds no open-upload slot
 
 
+@pytest.mark.django_db(transaction=True)  # on object storage, the parts go at the commit
+def test_it_answers_a_patch_to_a_finished_upload_as_it_stands(alice_api):
+    """A client resuming an upload that had finished sends an empty PATCH at its end: it
+    changes nothing (on object storage the parts are gone: it was a 500) and takes no byte."""
+    data = JPEG4 + b"efgh"
+    location = create(alice_api, len(data), data)["Location"]
+    attached = Upload.objects.get().completed_at
+    response = patch(alice_api, location, len(data), b"", CONTENT_LENGTH="0")
+    assert response.status_code == 204 and response["Upload-Offset"] == str(len(data))
+    upload = Upload.objects.get()
+    assert (upload.completed_at, stored(upload)) == (attached, data)
+    assert patch(alice_api, location, len(data), b"x").status_code == 413
+
+
 def test_it_refuses_a_wrong_offset_with_409(alice_api):
     location = create(alice_api, 8)["Location"]
     patch(alice_api, location, 0, b"abcd")
