@@ -12,7 +12,9 @@ A photo never fails its colis, in either order: a bad photo ends as photo "faile
 code in `photo_error` (images.py's codes, MISSING, GAVE_UP), and the colis is made all the
 same. Anything else that goes wrong on the way (storage unreachable, a worker short of
 memory or killed) leaves the photo awaiting for the sweeper, which sends it round again
-until it has been claimed PHOTO_MAX_ATTEMPTS times, then fails it with GAVE_UP.
+until it has been claimed PHOTO_MAX_ATTEMPTS times, then fails it with GAVE_UP. A photo
+refused for its bytes (REFUSED) keeps none of them: the sweeper deletes its upload at its
+next pass, as it does a ready photo's (`sweep_uploads`).
 
 A photo later (an update's `photo_id`: a photo added, or one replacing a forgotten or
 blurry one) waits in the colis' next slot, `photo_next_*`, while the photo in place stays
@@ -57,6 +59,8 @@ P = Colis.Photo
 UNCLAIMED_KEEP = timedelta(days=7)
 MISSING = "photo_missing"  # the upload's file is gone from the storage: send it again
 GAVE_UP = "photo_gave_up"  # PHOTO_MAX_ATTEMPTS attempts, none got to an answer
+# A photo refused for what its bytes are: no attempt at the same bytes will ever do better.
+REFUSED = (images.EMPTY, images.NOT_IMAGE, images.UNREADABLE, images.TOO_BIG)
 HELD = Q(photo_status=P.PROCESSING)
 LIVE_JOB = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 
@@ -226,15 +230,27 @@ def _delete_unused(names: list[str], photo_id) -> None:
 
 
 def sweep_uploads(now=None) -> dict:
-    """Sweeper duty: drop expired or used uploads; re-enqueue photos left waiting."""
+    """Sweeper duty: drop expired or used uploads; re-enqueue photos left waiting.
+
+    A finished upload is used once its photo is ready, or refused for good (REFUSED, on
+    either slot): a refused photo's raw bytes (a truncated JPEG, GPS EXIF and all) go at
+    the next pass, as a ready one's do. Not before the refusal is committed on a colis (a
+    create job that rolls back reads them again), nor an upload completed after it (the
+    device sent the photo again: its run is still to come), nor for a photo that may be
+    tried again (awaiting after a storage error) or that gave up (GAVE_UP: its bytes were
+    never refused); those stay UNCLAIMED_KEEP, as a photo no colis has claimed."""
     now = now or timezone.now()
     expired = Upload.objects.filter(completed_at__isnull=True, expires_at__lte=now)
     colis, later = (Colis.objects.filter(**{slot.id: OuterRef("photo_id"),
                                             slot.owner: OuterRef("owner")})
                     for slot in (CURRENT, NEXT))
     waiting = [P.AWAITING, P.PROCESSING]
+    since = {"updated_at__gte": OuterRef("completed_at")}  # refused after the upload was done
+    refused = (Exists(colis.filter(photo_status=P.FAILED, photo_error__in=REFUSED, **since))
+               | Exists(later.filter(photo_next_status=P.FAILED, photo_next_error__in=REFUSED,
+                                     **since)))
     used = Upload.objects.filter(completed_at__isnull=False).filter(
-        Exists(colis.filter(photo_status=P.READY))
+        Exists(colis.filter(photo_status=P.READY)) | refused
         | Q(completed_at__lte=now - UNCLAIMED_KEEP)
         & ~Exists(colis.filter(photo_status__in=waiting))
         & ~Exists(later.filter(photo_next_status__in=waiting)))

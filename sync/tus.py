@@ -15,12 +15,15 @@ do; a body without Content-Length (chunked transfer encoding) gets 411, never a 
 204; the request that completes an upload whose bytes are not an image gets 400 (not 415,
 which answers a wrong Content-Type header, and which the PWA would send again: it takes
 400 and 413 as a final refusal of the file), the file is cut to its first bytes, and the
-photo fails with photo_not_image.
+photo fails with photo_not_image. An upload of length 0 is complete at its creation, body or
+not (a tus client sends none for an empty file): refused with 400 as empty, its photo fails
+with photo_empty, and it holds no open-upload slot.
 """
 
 import base64
 import binascii
 import hashlib
+import io
 import shutil
 import tempfile
 import uuid
@@ -138,6 +141,8 @@ class UploadCreate(TusView):
         chunk = None
         if _content_type(request) == CHUNK_TYPE:
             chunk = _read_chunk(request, length)
+        elif length == 0:  # no byte will ever follow: complete now (then refused as empty)
+            chunk = Chunk(io.BytesIO(), 0)
         with transaction.atomic():
             _supersede(request.user, metadata["photo_id"])
             _check_quotas(request.user, length)
@@ -172,6 +177,9 @@ class UploadDetail(TusView):
         if offset != upload.offset:
             raise TusError(409, f"Upload-Offset is {upload.offset}.")
         chunk = _read_chunk(request, upload.length - offset)
+        if upload.is_complete:  # nothing to append: never completed (joined, attached) again
+            _refuse_if_not_image(upload)
+            return _offset_response(204, upload)
         with transaction.atomic():
             upload = self.get_upload(upload_id, lock=True)
             if offset != upload.offset:  # another PATCH got there first
@@ -256,6 +264,9 @@ def _keep_head_unless_image(upload: Upload) -> None:
 
 def _refuse_if_not_image(upload: Upload) -> None:
     """After the request that completed `upload`: 400 unless its bytes start as an image."""
+    if upload.is_complete and upload.length == 0:
+        raise TusError(400, _("Ce fichier photo est vide (0 octet) : il est refusé. "
+                              "Reprenez la photo."))
     if upload.is_complete and not uploads.is_image(uploads.read_head(upload.temp_name)):
         raise TusError(400, _("Ce fichier n'est pas une photo (JPEG, PNG, WebP ou HEIC) : il est "
                               "refusé. Reprenez la photo."))

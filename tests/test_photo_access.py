@@ -96,6 +96,8 @@ def test_it_answers_404_for_a_colis_without_a_photo_or_that_does_not_exist(alice
     bare = services.create_colis(alice, colis_data)
     assert image(web(alice), bare).status_code == 404
     assert web(alice).get(f"/photos/{colis.pk + 1000}/image").status_code == 404
+    missing = web(alice).get(f"/photos/{colis.pk + 1000}/thumb", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert missing.json() == {"detail": "未找到，或您的账户无权查看。"}  # no model named
 
 
 def test_it_answers_404_when_the_file_is_gone_from_the_storage(alice, colis):

@@ -11,9 +11,9 @@ from PIL import Image
 
 from server.cargo import services
 from server.cargo.models import Colis
-from sync import enqueue, photos
+from sync import enqueue, photos, uploads
 from sync.jobs import materialise
-from sync.models import ColisTask, Status
+from sync.models import ColisTask, Status, Upload
 from sync.photos import attach_photo, sweep_uploads
 
 from .conftest import item
@@ -157,7 +157,11 @@ def test_it_keeps_the_old_photo_and_shows_the_code_when_the_new_one_is_refused(
     assert next_photo(seen["colis"]) == ("failed", str(new_id), "photo_unreadable")
     colis.refresh_from_db()
     assert [colis.image.name, colis.thumbnail.name] == old and files(media) == sorted(old)
-    assert sweep_uploads()["photos_requeued"] == 0  # an answer: nothing comes round again
+    refused = Upload.objects.get(photo_id=new_id)
+    summary = sweep_uploads()
+    assert summary["photos_requeued"] == 0  # an answer: nothing comes round again
+    assert summary["uploads_used"] == 1  # and the refused photo's raw bytes go
+    assert not uploads.storage().exists(refused.temp_name)
     # Another photo later, and this one is good: it takes the place, the failure is gone.
     again = uuid.uuid4()
     update(alice_api, colis.pk, 2, photo_id=str(again))

@@ -24,7 +24,7 @@ from sync.models import ColisTask, Upload
 from sync.photos import attach_photo, photo_fields_for, sweep_uploads
 
 from .conftest import item
-from .test_images import bad_exif_jpeg, gps_exif, is_blue, is_red, jpeg_bytes, quadrants
+from .test_images import bad_exif_jpeg, gps_exif, is_blue, is_red, jpeg_bytes, png_header, quadrants
 from .test_tus import b64, create, patch
 from .web_helpers import web
 
@@ -146,6 +146,24 @@ def test_it_fails_only_the_photo_when_an_early_photo_is_rejected(alice_api, coli
     assert task["status"] == "completed" and task["colis"]["numero_suivi"]
     assert task["colis"]["photo"] == "failed"
     assert task["colis"]["photo_error"] == "photo_unreadable"
+
+
+@pytest.mark.parametrize("photo_first", [True, False])
+@pytest.mark.django_db(transaction=True)
+def test_it_fails_an_empty_photo_in_either_order(alice_api, colis_data, tariffs, inline_jobs,
+                                                 photo_first):
+    """A tus client's empty file: created with Upload-Length 0 and no body, nothing after."""
+    photo_id = uuid.uuid4()
+    meta = f"photo_id {b64(str(photo_id))}"
+    if photo_first:
+        assert create(alice_api, 0, HTTP_UPLOAD_METADATA=meta).status_code == 400
+    sync_colis(alice_api, colis_data, photo_id)
+    if not photo_first:
+        assert create(alice_api, 0, HTTP_UPLOAD_METADATA=meta).status_code == 400
+    [task] = alice_api.get("/api/v1/sync/changes").json()["items"]
+    assert task["status"] == "completed" and task["colis"]["numero_suivi"]
+    assert (task["colis"]["photo"], task["colis"]["photo_error"]) == ("failed", "photo_empty")
+    assert sweep_uploads()["photos_requeued"] == 0  # nothing left for the sweeper
 
 
 @pytest.mark.parametrize("photo_first", [True, False])
@@ -285,6 +303,83 @@ def test_it_keeps_unclaimed_uploads_for_a_week(alice, colis_data, inline_jobs, m
     monkeypatch.setattr(enqueue, "enqueue_attach", lambda photo_id: None)
     assert sweep_uploads()["uploads_used"] == 1
     assert list(Upload.objects.values_list("photo_id", flat=True)) == [waiting]
+
+
+REFUSALS = {  # bytes a photo is refused for, by its code
+    "photo_unreadable": PHOTO[: len(PHOTO) // 2],  # a truncated JPEG, its GPS EXIF and all
+    "photo_too_big": png_header(8000, 8000),
+    "photo_not_image": b"%PDF-1.7\n" * 10,
+    "photo_empty": b"",
+}
+
+
+@pytest.mark.parametrize("code", REFUSALS)
+@pytest.mark.parametrize("photo_first", [True, False])
+def test_it_deletes_a_refused_photos_upload_at_the_next_sweep(alice, colis_data, code,
+                                                              photo_first):
+    photo_id = uuid.uuid4()
+    if photo_first:
+        upload = make_upload(alice, photo_id, REFUSALS[code])
+        assert sweep_uploads()["uploads_used"] == 0  # no colis has refused it yet
+        photo = photo_fields_for(ColisTask(initiated_by=alice, photo_id=photo_id))
+        colis = services.create_colis(alice, colis_data, photo_id=photo_id, photo=photo)
+    else:
+        colis, _ = make_colis(alice, colis_data, photo_id)
+        upload = make_upload(alice, photo_id, REFUSALS[code])
+        assert attach_photo(str(photo_id)) == "failed"
+    colis.refresh_from_db()
+    assert (colis.photo_status, colis.photo_error) == (A.FAILED, code)
+    assert sweep_uploads()["uploads_used"] == 1
+    assert not Upload.objects.exists() and not uploads.storage().exists(upload.temp_name)
+    colis.refresh_from_db()
+    assert (colis.photo_status, colis.photo_error) == (A.FAILED, code)  # still says why
+
+
+def test_it_keeps_an_upload_sent_again_after_a_refusal_until_its_run(alice, colis_data):
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    refused = make_upload(alice, photo_id, REFUSALS["photo_unreadable"])
+    assert attach_photo(str(photo_id)) == "failed"
+    again = make_upload(alice, photo_id)  # the device sends the photo again, whole
+    assert sweep_uploads()["uploads_used"] == 1
+    assert list(Upload.objects.all()) == [again]
+    assert not uploads.storage().exists(refused.temp_name)
+    assert attach_photo(str(photo_id)) == "ready"  # its run, come after the sweep
+    assert sweep_uploads()["uploads_used"] == 1 and not Upload.objects.exists()
+
+
+def test_it_keeps_the_upload_of_a_photo_not_refused_for_its_bytes(alice, colis_data, media,
+                                                                   settings, inline_jobs):
+    """A storage error leaves the photo for another attempt; giving up on it after
+    PHOTO_MAX_ATTEMPTS says nothing of its bytes: the upload stays UNCLAIMED_KEEP."""
+    settings.PHOTO_MAX_ATTEMPTS = 1
+    photo_id = uuid.uuid4()
+    colis, _ = make_colis(alice, colis_data, photo_id)
+    unreadable(make_upload(alice, photo_id), media)
+    assert attach_photo(str(photo_id)) == "awaiting"
+    assert sweep_uploads()["uploads_used"] == 0
+    colis.refresh_from_db()
+    assert (colis.photo_status, colis.photo_error) == (A.FAILED, "photo_gave_up")
+    assert sweep_uploads()["uploads_used"] == 0 and Upload.objects.count() == 1
+
+
+@pytest.mark.parametrize("photo_first", [True, False])
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_no_byte_of_a_refused_photo_sent_over_tus(alice_api, colis_data, tariffs,
+                                                           inline_jobs, photo_first):
+    """The path a tablet takes, on the uploads' own storage (local, or the bucket)."""
+    photo_id = uuid.uuid4()
+    if photo_first:
+        upload_over_tus(alice_api, photo_id, REFUSALS["photo_unreadable"])
+    sync_colis(alice_api, colis_data, photo_id)
+    if not photo_first:
+        upload_over_tus(alice_api, photo_id, REFUSALS["photo_unreadable"])
+    assert Colis.objects.get().photo_error == "photo_unreadable"
+    upload = Upload.objects.get()
+    assert sweep_uploads()["uploads_used"] == 1
+    assert not Upload.objects.exists() and not uploads.storage().exists(upload.temp_name)
+    dirs, names = uploads.storage().listdir("")  # nor its parts, on object storage
+    assert not [name for name in dirs + names if str(upload.upload_id) in name]
 
 
 def test_it_counts_nothing_when_there_is_nothing_to_sweep(db):

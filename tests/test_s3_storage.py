@@ -31,8 +31,11 @@ from .test_photos import (  # noqa: F401 - collected again, on S3
     test_it_attaches_a_photo_that_arrived_before_its_colis,
     test_it_attaches_a_photo_that_arrives_after_its_colis,
     test_it_attaches_once_and_moves_the_task_in_the_feed,
+    test_it_deletes_a_refused_photos_upload_at_the_next_sweep,
+    test_it_fails_an_empty_photo_in_either_order,
     test_it_fails_only_the_photo_when_a_late_photo_is_rejected,
     test_it_fails_the_photo_when_its_upload_file_is_gone,
+    test_it_keeps_no_byte_of_a_refused_photo_sent_over_tus,
     upload_over_tus,
 )
 from .test_tus import (  # noqa: F401 - collected again, on S3
@@ -42,7 +45,9 @@ from .test_tus import (  # noqa: F401 - collected again, on S3
     live,
     patch,
     stored,
+    test_it_answers_a_patch_to_a_finished_upload_as_it_stands,
     test_it_appends_chunks_and_reports_the_offset,
+    test_it_completes_an_empty_upload_at_its_creation_and_refuses_it,
     test_it_deletes_an_upload_on_termination,
     test_it_enqueues_attach_photo_when_an_upload_completes,
     test_it_expires_unfinished_uploads_and_the_sweeper_deletes_them,

@@ -1,5 +1,7 @@
 """Who may do what: anonymous, agent A, agent B, supervisor, revoked device × every endpoint."""
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -53,6 +55,24 @@ def test_it_answers_each_actor_as_the_rules_say(world, endpoint, actor):
         ColisTask.objects.filter(task_id=task_id).update(status=Status.FAILED_FINAL)
     response = call(apis[actor], endpoint, task_id, colis_data)
     assert response.status_code == EXPECTED[endpoint][actor]
+
+
+NOT_FOUND = {"fr": "Introuvable, ou hors de ce que votre compte peut voir.",
+             "en": "Not found, or not visible to your account.",
+             "zh-hans": "未找到，或您的账户无权查看。"}
+
+
+@pytest.mark.parametrize("language", NOT_FOUND)
+@pytest.mark.parametrize("endpoint", ["detail", "retry", "cancel"])
+def test_it_says_not_found_in_the_callers_language_and_names_no_model(world, endpoint,
+                                                                      language):
+    """Another agent's task and a task that never was get the same answer."""
+    apis, task_id, colis_data = world
+    apis["bob"].defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    for task in (task_id, uuid.uuid4()):
+        response = call(apis["bob"], endpoint, task, colis_data)
+        assert response.status_code == 404
+        assert response.json() == {"detail": NOT_FOUND[language]}
 
 
 def test_it_hides_another_agents_tasks_from_lists_and_the_feed(world):

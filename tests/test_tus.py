@@ -114,6 +114,42 @@ def test_it_appends_chunks_and_reports_the_offset(alice_api):
     assert upload.is_complete and stored(upload) == JPEG4 + b"efgh"
 
 
+EMPTY_SAYS = {"fr": "Ce fichier photo est vide (0 octet) : il est refusé.",
+              "en": "The photo file is empty (0 bytes): it is refused.",
+              "zh-hans": "照片文件为空（0 字节）：已被拒绝。"}
+
+
+@pytest.mark.parametrize("language", EMPTY_SAYS)
+@pytest.mark.parametrize("body", [None, b""], ids=["no-body", "empty-body"])
+def test_it_completes_an_empty_upload_at_its_creation_and_refuses_it(alice_api, settings,
+                                                                    body, language):
+    """A tus client creates an empty file's upload with no body and sends nothing after."""
+    settings.UPLOAD_MAX_OPEN = 1
+    length = {} if body is None else {"CONTENT_LENGTH": "0"}  # as an HTTP client sends it
+    refused = create(alice_api, 0, body, HTTP_ACCEPT_LANGUAGE=language, **length)
+    assert refused.status_code == 400 and EMPTY_SAYS[language] in refused.content.decode()
+    upload = Upload.objects.get()
+    assert upload.is_complete and (upload.offset, stored(upload)) == (0, b"")
+    head = alice_api.head(f"{URL}{upload.upload_id}", **TUS)
+    assert head.status_code == 200 and head["Upload-Offset"] == head["Upload-Length"] == "0"
+    assert "Upload-Expires" not in head
+    assert create(alice_api, 4).status_code == 201  # it holds no open-upload slot
+
+
+@pytest.mark.django_db(transaction=True)  # on object storage, the parts go at the commit
+def test_it_answers_a_patch_to_a_finished_upload_as_it_stands(alice_api):
+    """A client resuming an upload that had finished sends an empty PATCH at its end: it
+    changes nothing (on object storage the parts are gone: it was a 500) and takes no byte."""
+    data = JPEG4 + b"efgh"
+    location = create(alice_api, len(data), data)["Location"]
+    attached = Upload.objects.get().completed_at
+    response = patch(alice_api, location, len(data), b"", CONTENT_LENGTH="0")
+    assert response.status_code == 204 and response["Upload-Offset"] == str(len(data))
+    upload = Upload.objects.get()
+    assert (upload.completed_at, stored(upload)) == (attached, data)
+    assert patch(alice_api, location, len(data), b"x").status_code == 413
+
+
 def test_it_refuses_a_wrong_offset_with_409(alice_api):
     location = create(alice_api, 8)["Location"]
     patch(alice_api, location, 0, b"abcd")
