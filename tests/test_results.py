@@ -391,6 +391,36 @@ def test_it_serves_a_stale_day_and_refreshes_it_in_a_worker(alice, cargo_lot, cl
     assert (day.saves, day.save_p50) == (2, pytest.approx(200))
 
 
+def _same_percentiles(page, live):
+    for name in figures.EXACT:
+        assert getattr(page.total, name) == pytest.approx(getattr(live.total, name),
+                                                          rel=0.005), name
+
+
+def test_it_merges_the_period_again_when_a_job_ends_after_a_view_merged(history, alice, bob):
+    """A job refreshes its days as of the time of its claim; a view that merges the 30 days
+    between two of them, at its own later time, must not keep the job's last day out."""
+    figures.page_results()
+    history.save(bob, at(1, 9), backend=3000, save_ms=100)
+    for minute in range(3):
+        history.save(alice, at(3, 15, minute), backend=4000, save_ms=9000)
+    claimed = timezone.now()  # the job: both days, as of its claim
+    figures.refresh_day(timezone.localdate() - timedelta(days=1), claimed)
+    view = claimed + timedelta(seconds=30)  # a view while the job is half way
+    assert figures.refresh_due(figures._calendar(view), view) == []  # nothing more to do
+    assert figures.page_results(now=view).total.took_p95 < 3000  # merged: day 1 alone new
+    figures.refresh_day(timezone.localdate() - timedelta(days=3), claimed)  # the job's end
+    page = figures.page_results(now=view + timedelta(seconds=1))
+    assert page.total.took_p95 > 3000  # day 3's slow saves, merged
+    _same_percentiles(page, figures.results())
+    agents = dict(page.agents)
+    assert agents[alice].save_p95 == pytest.approx(9000, rel=0.005)
+    # ... and merged once: the next view reads the merge.
+    merged = figures.ResultPeriod.objects.get(agent=None)
+    figures.page_results(now=view + timedelta(seconds=2))
+    assert figures.ResultPeriod.objects.get(agent=None).pk == merged.pk
+
+
 def test_it_gives_the_same_figures_to_prometheus(history, client, settings, alice):
     settings.METRICS_TOKEN = "scraper"
     page = figures.page_results()
