@@ -10,12 +10,13 @@ import pytest
 from django.db import connection
 from django.test import Client as WebClient
 from django.urls import path
-from django.utils import timezone
+from django.utils import timezone, translation
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.cargo.models import Colis
 from server.web import figures
 from server.web.results import table
+from server.web.templatetags.results_extras import seconds
 from sync.counters import count_sync_request
 from sync.models import ColisTask, Status, SyncRequestCount
 from tests.conftest import item, make_user
@@ -177,6 +178,23 @@ def test_it_shows_an_agent_their_own_figures_on_the_board(history, alice, bob):
     assert 'href="/resultats/"' not in page
     other = web(bob).get("/taches/").content.decode().split('id="my-results"')[1]
     assert "80,0" in other.split("</section>")[0]
+
+
+@pytest.mark.parametrize("lang, tenths", [("fr", "3,2 s"), ("en", "3.2 s"), ("zh-hans", "3.2 s")])
+def test_it_writes_the_boards_durations_in_one_format(alice, cargo_lot, client_row, lang,
+                                                     tenths):
+    History(cargo_lot, client_row).save(alice, at(0, 0, 1), backend=2720.2, save_ms=500)
+    client = web(alice)
+    client.cookies["django_language"] = lang
+    page = client.get("/taches/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    today = page.split('data-count="avg_today">')[1].split("<")[0]
+    block = page.split('id="my-results"')[1].split("</section>")[0]
+    assert today == "45 min 30 s"  # today's average, and the 30 days' (one task: the same)
+    assert "<b>45 min 30 s</b>" in block and "p95 45 min 30 s" in block
+    assert "2730" not in page
+    with translation.override(lang):
+        assert (seconds(16565.1), seconds(3.2), seconds(59.99), seconds(None)) == (
+            "4 h 36 min", tenths, "1 min 00 s", "—")
 
 
 def test_it_exports_csv_for_french_excel(history, charlie):
