@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -26,6 +26,10 @@ from .models import ColisTask, Status, TaskEvent
 log = logging.getLogger(__name__)
 OPS = ("create", "update", "open_lot")
 SAVE_MS_MAX = 600_000  # a save measured at over 10 minutes is a clock's error, not a save
+# A save time further back than this before its receipt is a tablet's wrong clock (reset to
+# 1970, a date set by hand) far more often than a tablet offline that long (a week is the
+# case the PWA is built for): not believed, the receipt stands in for it.
+SAVED_AT_MAX_AGE = timedelta(days=14)
 # The answer for an item the server failed on for no fault of its data (a bug): the agent
 # can correct, export or cancel it, and the rest of the batch goes through.
 SERVER_REFUSED = "server_refused"
@@ -78,7 +82,7 @@ def _shape_errors(item) -> tuple[str, dict]:
         errors["op"] = [codes.error("choice_invalid_of", choices=", ".join(OPS))]
     if not isinstance(item.get("data"), dict):
         errors["data"] = [codes.error("object_expected")]
-    if item.get("saved_at") is not None and _saved_at(item) is None:
+    if item.get("saved_at") is not None and parse_aware(item.get("saved_at")) is None:
         errors["saved_at"] = [codes.error("datetime_invalid")]
     if not errors:
         errors = _unstorable_errors(item)
@@ -98,9 +102,15 @@ def parse_aware(raw):
 
 
 def _saved_at(item: dict):
-    """The item's save time on the tablet, never in the future; None if absent or bad."""
+    """The item's save time on the tablet, never in the future; None if absent, bad, or more
+    than SAVED_AT_MAX_AGE before now: then the receipt (created_at) is the save time, for
+    the figures and the lease rule alike, and the item is accepted all the same (an agent's
+    work is never refused for a clock)."""
     when = parse_aware(item.get("saved_at"))
-    return min(when, timezone.now()) if when else None
+    now = timezone.now()
+    if when is None or when < now - SAVED_AT_MAX_AGE:
+        return None
+    return min(when, now)
 
 
 def _save_ms(item: dict) -> int | None:

@@ -83,9 +83,11 @@ def test_it_sizes_a_block_on_the_busiest_day_with_a_floor(alice_api, colis_data,
     send(alice_api, item(**colis_data))  # today: one
     assert leases.busiest_day(device) == 75
     assert leases.block_size(device) == 150
-    old = (timezone.now() - timedelta(days=leases.WINDOW_DAYS + 1)).isoformat()
-    send(alice_api, *[{**item(**colis_data), "saved_at": old} for _ in range(50)])
-    send(alice_api, *[{**item(**colis_data), "saved_at": old} for _ in range(50)])
+    old = [{**item(**colis_data)} for _ in range(100)]
+    send(alice_api, *old[:50])
+    send(alice_api, *old[50:])
+    ColisTask.objects.filter(op_id__in=[i["op_id"] for i in old]).update(
+        saved_at=timezone.now() - timedelta(days=leases.WINDOW_DAYS + 1))
     assert leases.block_size(device) == 150  # a busy day long ago no longer counts
 
 
@@ -183,6 +185,20 @@ def test_it_accepts_a_numero_taken_before_the_logout_from_the_next_login(alice, 
                    {**item(**colis_data, numero_suivi=late), "saved_at": after})
     assert [a["result"] for a in answers] == ["accepted", "invalid"]
     assert codes(answers[1]["error_codes"]) == {"numero_suivi": ["numero_not_leased"]}
+
+
+def test_it_judges_a_numero_by_its_receipt_when_its_save_time_is_not_believed(
+        alice, alice_api, colis_data, redis_clean):
+    lease = leases.lease(alice_api.device, 10)
+    alice_api.device.revoke()
+    again = device_client(alice, "tablette")
+    long_ago = "1970-01-01T00:00:00Z"  # a clock reset: not a save before the logout
+    [answer] = send(again, {**item(**colis_data, numero_suivi=numeros(lease)[0]),
+                            "saved_at": long_ago})
+    assert answer["result"] == "invalid"
+    assert codes(answer["error_codes"]) == {"numero_suivi": ["numero_not_leased"]}
+    [answer] = send(again, {**item(**colis_data), "saved_at": long_ago})  # not numbered
+    assert answer["result"] == "accepted"
 
 
 def test_it_still_numbers_a_colis_sent_without_a_numero(alice_api, colis_data, tariffs,

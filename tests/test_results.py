@@ -10,12 +10,13 @@ import pytest
 from django.db import connection
 from django.test import Client as WebClient
 from django.urls import path
-from django.utils import timezone
+from django.utils import timezone, translation
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.cargo.models import Colis
 from server.web import figures
 from server.web.results import table
+from server.web.templatetags.results_extras import seconds
 from sync.counters import count_sync_request
 from sync.models import ColisTask, Status, SyncRequestCount
 from tests.conftest import item, make_user
@@ -177,6 +178,23 @@ def test_it_shows_an_agent_their_own_figures_on_the_board(history, alice, bob):
     assert 'href="/resultats/"' not in page
     other = web(bob).get("/taches/").content.decode().split('id="my-results"')[1]
     assert "80,0" in other.split("</section>")[0]
+
+
+@pytest.mark.parametrize("lang, tenths", [("fr", "3,2 s"), ("en", "3.2 s"), ("zh-hans", "3.2 s")])
+def test_it_writes_the_boards_durations_in_one_format(alice, cargo_lot, client_row, lang,
+                                                     tenths):
+    History(cargo_lot, client_row).save(alice, at(0, 0, 1), backend=2720.2, save_ms=500)
+    client = web(alice)
+    client.cookies["django_language"] = lang
+    page = client.get("/taches/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    today = page.split('data-count="avg_today">')[1].split("<")[0]
+    block = page.split('id="my-results"')[1].split("</section>")[0]
+    assert today == "45 min 30 s"  # today's average, and the 30 days' (one task: the same)
+    assert "<b>45 min 30 s</b>" in block and "p95 45 min 30 s" in block
+    assert "2730" not in page
+    with translation.override(lang):
+        assert (seconds(16565.1), seconds(3.2), seconds(59.99), seconds(None)) == (
+            "4 h 36 min", tenths, "1 min 00 s", "—")
 
 
 def test_it_exports_csv_for_french_excel(history, charlie):
@@ -389,6 +407,36 @@ def test_it_serves_a_stale_day_and_refreshes_it_in_a_worker(alice, cargo_lot, cl
     assert figures.ResultPeriod.objects.get(agent=None).computed_at == later  # the job's
     day = _day(figures.page_results(now=later), 1)
     assert (day.saves, day.save_p50) == (2, pytest.approx(200))
+
+
+def _same_percentiles(page, live):
+    for name in figures.EXACT:
+        assert getattr(page.total, name) == pytest.approx(getattr(live.total, name),
+                                                          rel=0.005), name
+
+
+def test_it_merges_the_period_again_when_a_job_ends_after_a_view_merged(history, alice, bob):
+    """A job refreshes its days as of the time of its claim; a view that merges the 30 days
+    between two of them, at its own later time, must not keep the job's last day out."""
+    figures.page_results()
+    history.save(bob, at(1, 9), backend=3000, save_ms=100)
+    for minute in range(3):
+        history.save(alice, at(3, 15, minute), backend=4000, save_ms=9000)
+    claimed = timezone.now()  # the job: both days, as of its claim
+    figures.refresh_day(timezone.localdate() - timedelta(days=1), claimed)
+    view = claimed + timedelta(seconds=30)  # a view while the job is half way
+    assert figures.refresh_due(figures._calendar(view), view) == []  # nothing more to do
+    assert figures.page_results(now=view).total.took_p95 < 3000  # merged: day 1 alone new
+    figures.refresh_day(timezone.localdate() - timedelta(days=3), claimed)  # the job's end
+    page = figures.page_results(now=view + timedelta(seconds=1))
+    assert page.total.took_p95 > 3000  # day 3's slow saves, merged
+    _same_percentiles(page, figures.results())
+    agents = dict(page.agents)
+    assert agents[alice].save_p95 == pytest.approx(9000, rel=0.005)
+    # ... and merged once: the next view reads the merge.
+    merged = figures.ResultPeriod.objects.get(agent=None)
+    figures.page_results(now=view + timedelta(seconds=2))
+    assert figures.ResultPeriod.objects.get(agent=None).pk == merged.pk
 
 
 def test_it_gives_the_same_figures_to_prometheus(history, client, settings, alice):

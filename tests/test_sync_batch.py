@@ -1,12 +1,15 @@
 import json
 import threading
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from server.cargo.models import Colis, Lot
+from sync import ingest
 from sync.models import ColisTask, TaskEvent
 from tests.conftest import codes, device_client, item
 
@@ -238,7 +241,8 @@ def test_it_reports_out_of_range_client_and_lot_ids(alice_api, colis_data, redis
 
 
 def test_it_keeps_when_the_agent_saved_the_item(alice_api, colis_data, redis_clean):
-    saved = {**item(**colis_data), "saved_at": "2026-11-26T08:00:00+08:00"}
+    three_days_ago = timezone.localtime() - timedelta(days=3)  # offline for three days
+    saved = {**item(**colis_data), "saved_at": three_days_ago.isoformat()}
     future = {**item(**colis_data), "saved_at": "2999-01-01T00:00:00Z"}
     answers = post(alice_api, [saved, future]).json()["items"]
     from django.utils.dateparse import parse_datetime
@@ -246,6 +250,17 @@ def test_it_keeps_when_the_agent_saved_the_item(alice_api, colis_data, redis_cle
     assert parse_datetime(answers[0]["task"]["saved_at"]) == parse_datetime(saved["saved_at"])
     clamped = ColisTask.objects.get(op_id=future["op_id"]).saved_at
     assert clamped <= ColisTask.objects.get(op_id=future["op_id"]).created_at
+
+
+@pytest.mark.parametrize("claimed", [
+    "0001-01-01T00:00:00Z", "1970-01-01T00:00:00+08:00",
+    (timezone.now() - ingest.SAVED_AT_MAX_AGE - timedelta(minutes=1)).isoformat()])
+def test_it_accepts_an_item_from_a_wrong_clock_and_takes_its_receipt_as_its_save(
+        alice_api, colis_data, claimed, redis_clean):
+    answer = post(alice_api, [{**item(**colis_data), "saved_at": claimed}]).json()["items"][0]
+    assert answer["result"] == "accepted"
+    task = ColisTask.objects.get(op_id=answer["op_id"])
+    assert task.saved_at is None and task.saved_or_received_at == task.created_at
 
 
 @pytest.mark.parametrize("bad", ["yesterday", "2026-11-26T08:00:00", 12])

@@ -21,7 +21,7 @@ from sync.models import FAILED_STATES, RUNNING, ColisTask, Status
 from . import queries, results
 from .access import login, next_url
 from .forms import BoardFilter, RetryForm
-from .templatetags.web_extras import duration
+from .templatetags.results_extras import seconds
 
 PER_PAGE = 25
 SECTIONS = {  # section → statuses shown in it (completed: the last 24 h only)
@@ -84,7 +84,7 @@ def _sections(request, rows, now) -> dict:
 
 def _counts(rows, now) -> dict:
     counts = queries.board_counts(rows, now)
-    counts["avg_today"] = duration(counts["avg_today"])
+    counts["avg_today"] = seconds(counts["avg_today"])  # as « Mes résultats » writes it
     return counts
 
 

@@ -34,7 +34,20 @@ from datetime import date, datetime, timedelta
 from itertools import accumulate
 
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Func, IntegerField, Max, Q, QuerySet, Sum, When, Window
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, Lag, TruncDate
 from django.utils import timezone
 
@@ -362,17 +375,23 @@ def _calendar(now: datetime, days: int = DAYS) -> list[date]:
 
 def _period_percentiles(calendar: list[date], table: QuerySet, now: datetime) -> dict:
     """agent id (None: all) → its EXACT percentiles over `calendar`: the ResultPeriod rows
-    if no day's agent row is newer, else merged again from the days' histograms and kept.
-    (A day's computation rewrites its agent rows; a claim in refresh_due moves only the
-    day's row for all, and must not cost a merge.)"""
+    while they were merged from the day rows there are now, else merged again and kept.
+
+    A merge is keyed on the rows it read (their `_basis`), never on a clock: a view can
+    merge while a job is half way through its days, and the job's rows, stamped with the
+    job's older `now`, must still replace that merge. A claim in refresh_due moves a row's
+    computed_at only, not its id, so it costs no merge."""
     first, last = calendar[0], calendar[-1]
-    kept = {agent_id: (at, values) for agent_id, at, *values in ResultPeriod.objects.filter(
-        first_day=first, last_day=last).values_list("agent", "computed_at", *EXACT)}
-    newest = table.exclude(agent=None).aggregate(m=Max("computed_at"))["m"]
-    if None in kept and (newest is None or kept[None][0] >= newest):
+    kept = {agent_id: (basis, values) for agent_id, basis, *values in ResultPeriod.objects
+            .filter(first_day=first, last_day=last).values_list("agent", "basis", *EXACT)}
+    if None in kept and kept[None][0] == _basis(*table.aggregate(
+            n=Count("pk"), total=Sum("pk"), top=Max("pk")).values()):
         return {agent_id: values for agent_id, (_, values) in kept.items()}
     rows: dict[int | None, list[tuple]] = defaultdict(list)
-    for agent_id, *exact, histograms in table.values_list("agent", *EXACT, "histograms"):
+    ids = []
+    for pk, agent_id, *exact, histograms in table.values_list(
+            "pk", "agent", *EXACT, "histograms"):
+        ids.append(pk)
         rows[agent_id].append((exact, histograms))
     merged = {}
     for agent_id, agent_rows in rows.items():
@@ -382,6 +401,7 @@ def _period_percentiles(calendar: list[date], table: QuerySet, now: datetime) ->
             cell.took_p95 = cell.backend_p95 = None
         merged[agent_id] = tuple(getattr(cell, name) for name in EXACT)
     merged.setdefault(None, (None,) * len(EXACT))
+    basis = _basis(len(ids), sum(ids), max(ids, default=None))
     with transaction.atomic():
         if connection.vendor == "postgresql":  # one merge written at a time
             with connection.cursor() as cursor:
@@ -389,9 +409,17 @@ def _period_percentiles(calendar: list[date], table: QuerySet, now: datetime) ->
         ResultPeriod.objects.all().delete()
         ResultPeriod.objects.bulk_create([
             ResultPeriod(first_day=first, last_day=last, agent_id=agent_id, computed_at=now,
-                         **dict(zip(EXACT, values, strict=True)))
+                         basis=basis, **dict(zip(EXACT, values, strict=True)))
             for agent_id, values in merged.items()])
     return merged
+
+
+def _basis(count: int, total: int | None, top: int | None) -> str:
+    """Which day rows a merge read: their number, the sum and the highest of their ids.
+    A day's refresh replaces its rows by rows of higher ids (ids only grow: AUTOINCREMENT
+    on SQLite, a sequence on PostgreSQL), so the same number of rows has a larger sum, and
+    another number is another count: any refresh of any day of the period changes it."""
+    return f"{count}:{total or 0}:{top or 0}"
 
 
 def refresh_due(calendar: list[date], now: datetime) -> list[date]:

@@ -42,7 +42,8 @@ class ResultDay(models.Model):
 class ResultPeriod(models.Model):
     """Percentiles over the page's days (first_day to last_day), merged from ResultDay's
     histograms: per agent, and with agent None for all (also the mark that the merge was
-    done). Merged again once a day's row is newer than computed_at, not on every view."""
+    done). `basis` names the ResultDay rows it was merged from (figures._basis): merged
+    again once the days' rows are others, not on every view."""
 
     first_day = models.DateField()
     last_day = models.DateField()
@@ -52,7 +53,8 @@ class ResultPeriod(models.Model):
     save_p95 = models.FloatField(null=True, blank=True)
     took_p95 = models.FloatField(null=True, blank=True)
     backend_p95 = models.FloatField(null=True, blank=True)
-    computed_at = models.DateTimeField(default=timezone.now)
+    computed_at = models.DateTimeField(default=timezone.now)  # when: for people, not the rule
+    basis = models.CharField(max_length=80, default="", blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["first_day", "last_day"], name="resultperiod_days")]

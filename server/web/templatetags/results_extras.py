@@ -5,6 +5,8 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from .web_extras import duration
+
 register = template.Library()
 
 
@@ -28,8 +30,13 @@ def percent(rate, digits: int = 1) -> str:
 
 @register.filter
 def seconds(value, digits: int = 1) -> str:
-    """Seconds as « 3,2 s »; « — » for none."""
-    return "—" if value is None else f"{floatformat(value, digits)} s"
+    """Seconds as « 3,2 s » under a minute, else as every duration of the pages is written
+    (web_extras.duration): « 45 min 30 s », « 4 h 36 min »; « — » for none."""
+    if value is None:
+        return "—"
+    if round(value, digits) < 60:  # (and a negative one, which no clock should give)
+        return f"{floatformat(value, digits)} s"
+    return duration(value)
 
 
 @register.filter
