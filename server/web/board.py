@@ -99,6 +99,7 @@ def board(request):
     return render(request, "web/board.html", {
         "filters": filters, "counts": _counts(rows, now), "cursor": cursor,
         "sections": _sections(request, rows, now),
+        "agent": not request.user.is_supervisor,
         "mine": None if request.user.is_supervisor else results.mine(request.user),
     })
 

@@ -19,10 +19,12 @@ tablet's save time (`saved_at`), else the server's receipt (`created_at`).
   it became a task: field errors, a reused op_id) ÷ all of them. By day only: the counters
   know no agent.
 
-`results()` computes them live (an agent's own, on « Mes tâches »). At a million colis
+`results()` computes them live (the tests' reference). At a million colis
 the page's 30 days took seconds that way, so `page_results()` reads them from ResultDay
 rows (one per day, one per agent-day, each exact) and ResultPeriod (the percentiles over
-the 30 days, merged from the days' histograms), kept up to date by `refresh_due`.
+the 30 days, merged from the days' histograms: the save time's exact, from counts per ms;
+the durations' within ±0.5 %), kept up to date by `refresh_due`. « Mes tâches » shows the
+agent's row of it (results.mine).
 """
 
 import math
@@ -77,9 +79,14 @@ class Epoch(Func):
     template = "CAST(EXTRACT(EPOCH FROM %(expressions)s) AS double precision)"
 
     def as_sqlite(self, compiler, conn, **extra):
-        # Django keeps UTC text there; julianday reads it to the millisecond.
-        return self.as_sql(compiler, conn,
-                           template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)")
+        # Django keeps UTC text there, « 2026-12-04 10:02:51.123456 »; julianday reads the
+        # fraction to the millisecond only (and may round it up into the next second): the
+        # whole seconds of the first 19 characters, then the fraction as it is written, to
+        # the microsecond as on PostgreSQL. (No strftime('%s'): its % reads as a parameter.)
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (f"(CAST(ROUND((julianday(substr({sql}, 1, 19)) - 2440587.5) * 86400.0)"
+                f" AS INTEGER) + COALESCE(CAST(substr({sql}, 20) AS REAL), 0.0))",
+                (*params, *params))
 
 
 @dataclass
@@ -339,10 +346,12 @@ REFRESH_JOB = "server.web.figures.refresh_days"
 PERIOD_LOCK = 0x7265737574  # the advisory lock of ResultPeriod's writes
 
 
-def page_results(now: datetime | None = None, days: int = DAYS) -> Results:
+def page_results(now: datetime | None = None, days: int = DAYS,
+                 agent: User | None = None) -> Results:
     """The figures of `results()` for every agent, read from ResultDay rows (brought up to
     date first): each day's figures are exact; percentiles over several days come from the
-    days' histograms, merged in ResultPeriod; by agent, only the save time's."""
+    days' histograms, merged in ResultPeriod; by agent, only the save time's. With `agent`,
+    `agents` holds that agent's row alone (« Mes tâches »: the same figures as the page's)."""
     now = now or timezone.now()
     start, end = period(now, days)
     calendar = _calendar(now, days)
@@ -355,10 +364,13 @@ def page_results(now: datetime | None = None, days: int = DAYS) -> Results:
         by_day[day] = Figures(**dict(zip(ADDITIVE + EXACT, values, strict=True)))
         total.add(by_day[day])
     sums = [Sum(name) for name in ADDITIVE]
-    for agent_id, *values in table.exclude(agent=None).values("agent").annotate(
+    agent_rows = table.exclude(agent=None) if agent is None else table.filter(agent=agent)
+    for agent_id, *values in agent_rows.values("agent").annotate(
             *sums).values_list("agent", *[f"{name}__sum" for name in ADDITIVE]):
         by_agent[agent_id] = Figures(**dict(zip(ADDITIVE, values, strict=True)))
     for agent_id, values in _period_percentiles(calendar, table, now).items():
+        if agent_id is not None and agent_id not in by_agent:
+            continue  # another agent's (with `agent`)
         target = total if agent_id is None else by_agent[agent_id]
         for name, value in zip(EXACT, values, strict=True):
             setattr(target, name, value)
@@ -511,11 +523,14 @@ def _to_row(day: date, agent_id: int | None, cell: Figures, values, now) -> Resu
 
 
 def _histograms(agent_id: int | None, saves: list, took: list, backend: list) -> dict:
-    """An agent's rows keep the save time's alone: 200 agents' days are most of the rows
-    the page reads, and its targets need no other percentile by agent."""
+    """The save time's exact counts (ms → saves: the tablet sends whole ms, so several
+    days' percentiles are exact), and, on the day's row for all, the durations' 1 %
+    buckets. An agent's rows keep the save time's alone: 200 agents' days are most of the
+    rows the page reads, and its targets need no other percentile by agent."""
+    exact = {"save_ms": dict(Counter(str(round(v)) for v in saves))}
     if agent_id is not None:
-        return {"save": _histogram(saves)}
-    return {"save": _histogram(saves), "took": _histogram([v * 1000 for v in took]),
+        return exact
+    return {**exact, "took": _histogram([v * 1000 for v in took]),
             "backend": _histogram([v * 1000 for v in backend])}
 
 
@@ -528,9 +543,16 @@ def _histogram(values_ms: list[float]) -> dict[str, int]:
     return dict(Counter(str(_bucket(v)) for v in values_ms))
 
 
-def _histogram_percentiles(histograms: list[dict], qs: tuple[float, ...]) -> list:
-    """The qs-th percentiles of merged histograms, each bucket read at its geometric middle,
-    interpolated as `percentile` does; None for no values."""
+def _bucket_middle(bucket: int) -> float:
+    """A 1 % bucket's value: its geometric middle."""
+    return 0.5 if bucket == 0 else RESOLUTION ** (bucket - 0.5)
+
+
+def _histogram_percentiles(histograms: list[dict], qs: tuple[float, ...],
+                           value=_bucket_middle) -> list:
+    """The qs-th percentiles of merged histograms (key → count), each key read as
+    `value(key)` (an exact count's key is its value), interpolated as `percentile` does;
+    None for no values."""
     counts: dict[str, int] = {}
     for histogram in histograms:
         for bucket, n in histogram.items():
@@ -541,8 +563,7 @@ def _histogram_percentiles(histograms: list[dict], qs: tuple[float, ...]) -> lis
     ends = list(accumulate(counts[str(b)] for b in buckets))
 
     def nth(k: int) -> float:
-        bucket = buckets[bisect_right(ends, k)]
-        return 0.5 if bucket == 0 else RESOLUTION ** (bucket - 0.5)
+        return value(buckets[bisect_right(ends, k)])
 
     out = []
     for q in qs:
@@ -554,14 +575,15 @@ def _histogram_percentiles(histograms: list[dict], qs: tuple[float, ...]) -> lis
 
 def _merged_percentiles(target: Figures, rows: list[tuple]) -> None:
     """Percentiles of several days' rows (exact values, histograms): a lone day with values
-    keeps its exact ones; past that, they come from the merged histograms."""
+    keeps its exact ones; past that, the save time's come exact from the merged counts per
+    ms, the durations' from the merged 1 % buckets (within ±0.5 %)."""
     rows = [r for r in rows if any(r[1].values())]
     if len(rows) == 1:
         for name, value in zip(EXACT, rows[0][0], strict=True):
             setattr(target, name, value)
         return
-    target.save_p50, target.save_p95 = _histogram_percentiles(
-        [h["save"] for _, h in rows], (50, 95))
+    target.save_p50, target.save_p95 = _histogram_percentiles(  # exact: counts per ms
+        [h["save_ms"] for _, h in rows], (50, 95), value=float)
     for key in ("took", "backend"):  # none by agent over several days: see _histograms
         (p95,) = _histogram_percentiles([h.get(key, {}) for _, h in rows], (95,))
         setattr(target, f"{key}_p95", None if p95 is None else p95 / 1000)

@@ -7,7 +7,8 @@ class ResultDay(models.Model):
     """One day's figures of « Résultats » (server/web/figures.py), for one agent or, with
     agent None, for all of them (with the sync request counters): the page reads 30 days of
     these instead of every task of the month. Percentiles are exact for the row; the
-    histograms (bucket → count, in ms) merge rows into several days' percentiles."""
+    histograms merge rows into several days' percentiles: `save_ms` (ms → count, exact),
+    `took` and `backend` (1 % bucket → count, in ms; on the row for all only)."""
 
     day = models.DateField()
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,

@@ -5,15 +5,15 @@ from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from ..rounding import half_up, half_up_decimal
 from .web_extras import duration
 
 register = template.Library()
 
 
 def floatformat(value, digits: int) -> str:
-    """`value` with `digits` decimals in the viewer's format: the page shows hundreds of
-    numbers, and the template filter's Decimal arithmetic was most of its rendering."""
-    return number_format(round(float(value), digits), decimal_pos=digits)
+    """`value` rounded half up to `digits` decimals (rounding.py), in the viewer's format."""
+    return number_format(half_up_decimal(value, digits), decimal_pos=digits)
 
 
 @register.filter
@@ -34,7 +34,7 @@ def seconds(value, digits: int = 1) -> str:
     (web_extras.duration): « 45 min 30 s », « 4 h 36 min »; « — » for none."""
     if value is None:
         return "—"
-    if round(value, digits) < 60:  # (and a negative one, which no clock should give)
+    if half_up(value, digits) < 60:  # (and a negative one, which no clock should give)
         return f"{floatformat(value, digits)} s"
     return duration(value)
 
@@ -44,7 +44,7 @@ def millis(value) -> str:
     """Milliseconds as « 850 ms » under two seconds, else « 2,4 s »; « — » for none."""
     if value is None:
         return "—"
-    return f"{floatformat(value, 0)} ms" if value < 2000 else f"{floatformat(value / 1000, 1)} s"
+    return f"{floatformat(value, 0)} ms" if half_up(value) < 2000 else f"{floatformat(value / 1000, 1)} s"
 
 
 @register.filter

@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy
 from server import codes
 from sync.models import Status
 
+from ..rounding import half_up
+
 register = template.Library()
 
 
@@ -21,7 +23,7 @@ def duration(seconds) -> str:
     """Seconds as « 1 h 05 min », « 3 min 12 s » or « 8 s »; « — » for none."""
     if seconds is None or seconds == "":
         return "—"
-    seconds = int(round(float(seconds)))
+    seconds = int(half_up(seconds))  # 2.5 s: « 3 s », as the figures round
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
