@@ -6,12 +6,12 @@ import uuid
 from django.db import transaction
 from django.db.models import F
 
-from server import codes
-from server.cargo import services
+from server import codes, inputs
+from server.cargo import leases, services
 from server.cargo.models import Colis
 
 from . import allowed, changes, enqueue, states
-from .ingest import _check_create, _check_update
+from .ingest import Known, _check_create, _check_update, _unstorable_errors
 from .models import CancelReason, ColisTask, Status
 
 
@@ -42,11 +42,9 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
         _check(task, allowed.RETRY_WITH_DATA if data else allowed.RETRY)
         fields: dict = {}
         if data:
-            merged = {**task.colis_data, **data}
-            if "lot" in data and "lot_op_id" not in data:  # a corrected lot replaces the old one
-                merged.pop("lot_op_id", None)
+            merged = _corrected(task, data)
             check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
-            checked = check(task.initiated_by, merged)  # raises services.InvalidData
+            checked = check(task.initiated_by, merged, _known(task, merged))  # or InvalidData
             fields = {"colis_data": merged, "lot": checked["lot"],
                       "base_version": checked.get("base_version"),
                       "photo_id": checked.get("photo_id", task.photo_id)}
@@ -56,6 +54,30 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
                           error_message="", errors={}, next_retry_at=None, **fields)
         enqueue.materialise_on_commit(task)
     return task
+
+
+def _corrected(task: ColisTask, data: dict) -> dict:
+    """The task's payload with `data` merged over it, once `data` is storable (kept whole as
+    JSON, like a device's item) and leaves an edit on its own colis: a correction never
+    moves onto, nor overwrites, another colis."""
+    errors = _unstorable_errors({"data": data})
+    own = task.colis_data.get("colis")
+    if task.operation == ColisTask.Operation.UPDATE and "colis" in data and (
+            isinstance(data["colis"], bool) or inputs.row_id(data["colis"]) != own):
+        errors["colis"] = [codes.error("colis_fixed")]
+    if errors:
+        raise services.InvalidData(errors)
+    merged = {**task.colis_data, **data}
+    if "lot" in data and "lot_op_id" not in data:  # a corrected lot replaces the old one
+        merged.pop("lot_op_id", None)
+    return merged
+
+
+def _known(task: ColisTask, merged: dict) -> Known:
+    """What the check of a corrected create needs: the agent's leased numéros, the task's
+    own numéro not counted as used by the task itself, judged at its save on the tablet."""
+    numeros = leases.Numeros(task.initiated_by, [merged.get("numero_suivi")], exclude=task.pk)
+    return Known(numeros=numeros, saved_at=task.saved_at)
 
 
 def cancel_task(task_id, user, reason: str = "", superseded_by=None) -> ColisTask:

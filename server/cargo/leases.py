@@ -122,12 +122,13 @@ class Numeros:
     from another tablet that imported the queue. A number saved after the void is refused.
     """
 
-    def __init__(self, user, numeros):
+    def __init__(self, user, numeros, exclude=None):
+        """`exclude`: a task's pk whose own numéro is not a use (its retry checks it again)."""
         wanted = [n for n in numeros if isinstance(n, str) and n]
         self.user = user
         self.leases = list(NumeroLease.objects.filter(device__user=user)) \
             if user is not None and wanted else []
-        self.used = _used(user, wanted) if self.leases else set()
+        self.used = _used(user, wanted, exclude) if self.leases else set()
 
     def check(self, numero, saved_at=None) -> str:
         """The number, accepted (and counted as used by this batch); else InvalidData.
@@ -144,12 +145,12 @@ class Numeros:
         return numero
 
 
-def _used(user, numeros: list[str]) -> set[str]:
+def _used(user, numeros: list[str], exclude=None) -> set[str]:
     """Which of `numeros` a colis carries, or a task of `user` that may still make one."""
     from sync.models import ACTIVE, ColisTask
 
     taken = set(Colis.objects.filter(numero_suivi__in=numeros).values_list("numero_suivi", flat=True))
     tasks = (ColisTask.objects.filter(initiated_by=user, operation=ColisTask.Operation.CREATE,
                                       status__in=ACTIVE, colis_data__numero_suivi__in=numeros)
-             .values_list("colis_data__numero_suivi", flat=True))
+             .exclude(pk=exclude).values_list("colis_data__numero_suivi", flat=True))
     return taken | set(tasks)
