@@ -1,6 +1,7 @@
 """Reference data for the offline device: clients, open lots, tariffs; its leased numéros."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -79,6 +80,10 @@ class LeaseSerializer(serializers.ModelSerializer):
                   "created_at"]
 
 
+LEASE_LIMIT = _("Trop de blocs de numéros demandés aujourd'hui : la tablette numérote avec "
+                "ceux qu'elle a, le serveur numérote les autres colis.")
+
+
 class LeaseRequestSerializer(serializers.Serializer):
     left = serializers.IntegerField(min_value=0, help_text="Numéros the tablet has left.")
 
@@ -99,13 +104,16 @@ class LeaseView(APIView):
     def get(self, request):
         return self._answer(_device(request))
 
-    @extend_schema(request=LeaseRequestSerializer, responses={200: LeaseAnswerSerializer})
+    @extend_schema(request=LeaseRequestSerializer, responses={200: LeaseAnswerSerializer, 429: dict})
     def post(self, request):
         device = _device(request)
         left = request.data.get("left") if isinstance(request.data, dict) else None
         if isinstance(left, bool) or not isinstance(left, int) or not 0 <= left < 2**31:
             raise ValidationError({"left": ["Un entier positif ou nul est requis."]})
-        leases.refill(device, left)
+        try:
+            leases.refill(device, left)
+        except leases.LeaseLimit as limit:
+            return Response({"detail": str(LEASE_LIMIT), "code": limit.code}, status=429)
         return self._answer(device)
 
     def _answer(self, device):
