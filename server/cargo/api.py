@@ -9,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from server import inputs
+from server import codes, inputs
 from server.accounts.permissions import CanRegisterColis
 
 from . import leases
@@ -60,7 +60,8 @@ class LotList(generics.ListAPIView):
         rows = Lot.objects.order_by("-created_at")
         if statut := self.request.query_params.get("statut"):
             if statut not in Lot.Statut.values:
-                raise ValidationError({"statut": [f"Choix invalide : {', '.join(Lot.Statut.values)}."]})
+                raise ValidationError({"statut": [codes.render(codes.error(
+                    "choice_invalid_of", choices=", ".join(Lot.Statut.values)))]})
             rows = rows.filter(statut=statut)
         return rows
 
@@ -109,7 +110,7 @@ class LeaseView(APIView):
         device = _device(request)
         left = request.data.get("left") if isinstance(request.data, dict) else None
         if isinstance(left, bool) or not isinstance(left, int) or not 0 <= left < 2**31:
-            raise ValidationError({"left": ["Un entier positif ou nul est requis."]})
+            raise ValidationError({"left": [_("Un entier positif ou nul est requis.")]})
         try:
             leases.refill(device, left)
         except leases.LeaseLimit as limit:
@@ -125,5 +126,5 @@ def _device(request):
     """The tablet's login; leases are per device, so a session login has none."""
     device = getattr(request, "device", None)
     if device is None:
-        raise PermissionDenied("Réservé aux tablettes (jeton d'appareil).")
+        raise PermissionDenied(_("Réservé aux tablettes (jeton d'appareil)."))
     return device
