@@ -42,9 +42,10 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
         _check(task, allowed.RETRY_WITH_DATA if data else allowed.RETRY)
         fields: dict = {}
         if data:
-            merged = _corrected(task, data)
-            check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
-            checked = check(task.initiated_by, merged, _known(task, merged))  # or InvalidData
+            merged = {**task.colis_data, **data}
+            if "lot" in data and "lot_op_id" not in data:  # a corrected lot replaces the old one
+                merged.pop("lot_op_id", None)
+            checked = _checked(task, data, merged)  # raises services.InvalidData
             fields = {"colis_data": merged, "lot": checked["lot"],
                       "base_version": checked.get("base_version"),
                       "photo_id": checked.get("photo_id", task.photo_id)}
@@ -56,21 +57,25 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
     return task
 
 
-def _corrected(task: ColisTask, data: dict) -> dict:
-    """The task's payload with `data` merged over it, once `data` is storable (kept whole as
-    JSON, like a device's item) and leaves an edit on its own colis: a correction never
-    moves onto, nor overwrites, another colis."""
+def _checked(task: ColisTask, data: dict, merged: dict) -> dict:
+    """The corrected payload checked as a device's item, every field's errors at once; and
+    first what the ingest checks before it: `data` storable (the payload is kept whole as
+    JSON), an edit left on its own colis (a correction never moves onto, nor overwrites,
+    another colis)."""
     errors = _unstorable_errors({"data": data})
-    own = task.colis_data.get("colis")
     if task.operation == ColisTask.Operation.UPDATE and "colis" in data and (
-            isinstance(data["colis"], bool) or inputs.row_id(data["colis"]) != own):
+            isinstance(data["colis"], bool)
+            or inputs.row_id(data["colis"]) != task.colis_data.get("colis")):
         errors["colis"] = [codes.error("colis_fixed")]
+    check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
+    try:  # the fields refused above are left out, so the others are still checked
+        checked = check(task.initiated_by, {k: v for k, v in merged.items() if k not in errors},
+                        _known(task, merged))
+    except services.InvalidData as exc:
+        errors = {**exc.errors, **errors}
     if errors:
         raise services.InvalidData(errors)
-    merged = {**task.colis_data, **data}
-    if "lot" in data and "lot_op_id" not in data:  # a corrected lot replaces the old one
-        merged.pop("lot_op_id", None)
-    return merged
+    return checked
 
 
 def _known(task: ColisTask, merged: dict) -> Known:
