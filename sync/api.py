@@ -103,7 +103,7 @@ class DeviceReportView(APIView):
     @extend_schema(request=shapes.DeviceReportSerializer, responses={204: None, 400: dict})
     def post(self, request):
         if not _report_outbox(request, request.data):
-            return Response({"outbox_pending": ["Un entier positif ou nul est requis (appareil)."]},
+            return Response({"outbox_pending": [_("Un entier positif ou nul est requis (appareil).")]},
                             status=status.HTTP_400_BAD_REQUEST)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -117,7 +117,7 @@ class ChangesView(APIView):
         try:
             since = changes.parse_cursor(request.query_params.get("since"))
         except ValueError:
-            return Response({"since": ["Curseur invalide."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"since": [_("Curseur invalide.")]}, status=status.HTTP_400_BAD_REQUEST)
         rows, cursor, has_more = changes.feed(ColisTask.objects.visible_to(request.user), since,
                                               settings.CHANGES_PAGE)
         return Response({"items": [t.to_dict() for t in rows], "cursor": str(cursor),

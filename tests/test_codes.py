@@ -111,6 +111,8 @@ def test_it_answers_the_apis_own_refusals_in_the_requests_language(
         post("/api/v1/sync/", "{}", CONTENT_LENGTH=str(settings.SYNC_MAX_BODY + 1)),
         post("/api/v1/leases/", {"left": -1}),
         post(f"/api/v1/tasks/{task['task']['task_id']}/retry/", {"data": [1]}),
+        post("/api/v1/devices/report/", {"outbox_pending": -1}),
+        alice_api.get("/api/v1/sync/changes?since=-1", HTTP_ACCEPT_LANGUAGE="en").json(),
     ]
     client = APIClient()
     client.force_login(charlie)
