@@ -65,7 +65,7 @@ def _checked(task: ColisTask, data: dict, merged: dict) -> dict:
     errors = _unstorable_errors({"data": data})
     if task.operation == ColisTask.Operation.UPDATE and "colis" in data and (
             isinstance(data["colis"], bool)
-            or inputs.row_id(data["colis"]) != task.colis_data.get("colis")):
+            or inputs.row_id(data["colis"]) != inputs.row_id(task.colis_data.get("colis"))):
         errors["colis"] = [codes.error("colis_fixed")]
     check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
     try:  # the fields refused above are left out, so the others are still checked

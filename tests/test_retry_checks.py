@@ -87,6 +87,6 @@ def test_it_keeps_a_correction_on_its_own_colis(alice, alice_api, colis_data, re
         assert "colis" in codes(response.json()["error_codes"])
     task.refresh_from_db()
     assert task.colis_data["colis"] == own.pk and task.status == Status.FAILED_FINAL
-    assert retry(alice_api, task, {"colis": own.pk, "poids": "4"}).status_code == 200
+    assert retry(alice_api, task, {"colis": str(own.pk), "poids": "4"}).status_code == 200
     other.refresh_from_db()
     assert other.poids == 7 and Colis.objects.count() == 2
