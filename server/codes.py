@@ -42,6 +42,7 @@ FIELD = {  # item and field errors
     "superseded_by_self": _("Une tâche ne peut pas se remplacer elle-même."),
     "numero_not_leased": _("Ce numéro de suivi n'est pas réservé à cette tablette."),
     "numero_used": _("Ce numéro de suivi est déjà utilisé par un autre colis."),
+    "colis_fixed": _("Une correction reste sur son colis : elle ne peut pas en viser un autre."),
 }
 TASK = {  # a task's error_code
     "invalid": _("Données invalides : corrigez les champs signalés."),

@@ -1,5 +1,6 @@
 """The API's JSON parser: malformed, too deep or too nested JSON is a 400, never a 500."""
 
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -7,7 +8,9 @@ from server import inputs
 
 
 class TooDeep(ParseError):
-    default_detail = f"JSON trop imbriqué (au plus {inputs.MAX_DEPTH} niveaux)."
+    def __init__(self):
+        super().__init__(_("JSON trop imbriqué (au plus %(depth)s niveaux).")
+                         % {"depth": inputs.MAX_DEPTH})
 
 
 class JSONParser(parsers.JSONParser):

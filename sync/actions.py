@@ -6,12 +6,12 @@ import uuid
 from django.db import transaction
 from django.db.models import F
 
-from server import codes
-from server.cargo import services
+from server import codes, inputs
+from server.cargo import leases, services
 from server.cargo.models import Colis
 
 from . import allowed, changes, enqueue, states
-from .ingest import _check_create, _check_update
+from .ingest import Known, _check_create, _check_update, _unstorable_errors
 from .models import CancelReason, ColisTask, Status
 
 
@@ -45,8 +45,7 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
             merged = {**task.colis_data, **data}
             if "lot" in data and "lot_op_id" not in data:  # a corrected lot replaces the old one
                 merged.pop("lot_op_id", None)
-            check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
-            checked = check(task.initiated_by, merged)  # raises services.InvalidData
+            checked = _checked(task, data, merged)  # raises services.InvalidData
             fields = {"colis_data": merged, "lot": checked["lot"],
                       "base_version": checked.get("base_version"),
                       "photo_id": checked.get("photo_id", task.photo_id)}
@@ -56,6 +55,34 @@ def retry_task(task_id, user, data: dict | None = None) -> ColisTask:
                           error_message="", errors={}, next_retry_at=None, **fields)
         enqueue.materialise_on_commit(task)
     return task
+
+
+def _checked(task: ColisTask, data: dict, merged: dict) -> dict:
+    """The corrected payload checked as a device's item, every field's errors at once; and
+    first what the ingest checks before it: `data` storable (the payload is kept whole as
+    JSON), an edit left on its own colis (a correction never moves onto, nor overwrites,
+    another colis)."""
+    errors = _unstorable_errors({"data": data})
+    if task.operation == ColisTask.Operation.UPDATE and "colis" in data and (
+            isinstance(data["colis"], bool)
+            or inputs.row_id(data["colis"]) != inputs.row_id(task.colis_data.get("colis"))):
+        errors["colis"] = [codes.error("colis_fixed")]
+    check = _check_create if task.operation == ColisTask.Operation.CREATE else _check_update
+    try:  # the fields refused above are left out, so the others are still checked
+        checked = check(task.initiated_by, {k: v for k, v in merged.items() if k not in errors},
+                        _known(task, merged))
+    except services.InvalidData as exc:
+        errors = {**exc.errors, **errors}
+    if errors:
+        raise services.InvalidData(errors)
+    return checked
+
+
+def _known(task: ColisTask, merged: dict) -> Known:
+    """What the check of a corrected create needs: the agent's leased numéros, the task's
+    own numéro not counted as used by the task itself, judged at its save on the tablet."""
+    numeros = leases.Numeros(task.initiated_by, [merged.get("numero_suivi")], exclude=task.pk)
+    return Known(numeros=numeros, saved_at=task.saved_at)
 
 
 def cancel_task(task_id, user, reason: str = "", superseded_by=None) -> ColisTask:

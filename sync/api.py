@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError, ValidationError
@@ -39,18 +40,20 @@ class SyncBatchView(APIView):
     @metrics.timed  # its latency, for /metrics
     def post(self, request):
         if _content_length(request) > settings.SYNC_MAX_BODY:
-            return _too_large(f"Corps de requête trop grand (max {settings.SYNC_MAX_BODY} octets).")
+            return _too_large(_("Corps de requête trop grand (max %(max)s octets).")
+                              % {"max": settings.SYNC_MAX_BODY})
         try:
             body = request.data
         except ParseError as exc:
-            detail = exc.detail if isinstance(exc, TooDeep) else "JSON invalide."
+            detail = exc.detail if isinstance(exc, TooDeep) else _("JSON invalide.")
             return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(items, list):
-            return Response({"detail": 'Un objet {"items": [...]} est attendu.'},
+            return Response({"detail": _('Un objet {"items": [...]} est attendu.')},
                             status=status.HTTP_400_BAD_REQUEST)
         if len(items) > settings.SYNC_MAX_BATCH:
-            return _too_large(f"Trop d'éléments (max {settings.SYNC_MAX_BATCH} par lot).")
+            return _too_large(_("Trop d'éléments (max %(max)s par envoi).")
+                              % {"max": settings.SYNC_MAX_BATCH})
         _report_outbox(request, body.get("device"))
         results = ingest_batch(request.user, getattr(request, "device", None), items)
         return Response({"items": _answers(results)})
@@ -100,7 +103,7 @@ class DeviceReportView(APIView):
     @extend_schema(request=shapes.DeviceReportSerializer, responses={204: None, 400: dict})
     def post(self, request):
         if not _report_outbox(request, request.data):
-            return Response({"outbox_pending": ["Un entier positif ou nul est requis (appareil)."]},
+            return Response({"outbox_pending": [_("Un entier positif ou nul est requis (appareil).")]},
                             status=status.HTTP_400_BAD_REQUEST)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -114,7 +117,7 @@ class ChangesView(APIView):
         try:
             since = changes.parse_cursor(request.query_params.get("since"))
         except ValueError:
-            return Response({"since": ["Curseur invalide."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"since": [_("Curseur invalide.")]}, status=status.HTTP_400_BAD_REQUEST)
         rows, cursor, has_more = changes.feed(ColisTask.objects.visible_to(request.user), since,
                                               settings.CHANGES_PAGE)
         return Response({"items": [t.to_dict() for t in rows], "cursor": str(cursor),
@@ -164,7 +167,9 @@ class TaskRetry(APIView):
         task = get_object_or_404(ColisTask.objects.visible_to(request.user), task_id=task_id)
         data = request.data.get("data") if isinstance(request.data, dict) else None
         if data is not None and not isinstance(data, dict):
-            return Response({"data": ["Un objet est attendu."]}, status=400)
+            errors = {"data": [codes.error("object_expected")]}
+            return Response({"errors": codes.messages_of(errors),
+                             "error_codes": codes.codes_of(errors)}, status=400)
         try:
             task = actions.retry_task(task.task_id, request.user, data)
         except actions.NotAllowed as exc:

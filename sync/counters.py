@@ -1,5 +1,5 @@
 """Hourly counters of the sync requests: how many POST /api/v1/sync/, how many got a 5xx, and
-how many were refused.
+how many were refused. Only a tablet let in counts (`let_in`): a 401 or 403 is no sync.
 
 The rollout's failure rate needs the failures a device met, which no task records: a batch
 that fails leaves no task, and neither does an item the server refuses (answered `invalid`
@@ -63,8 +63,18 @@ def last_day(now=None) -> dict[str, int]:
     return {name: value or 0 for name, value in sums.items()}
 
 
+def let_in(request: HttpRequest, response: HttpResponse) -> bool:
+    """A tablet's sync, to count: an authenticated request not refused at the door (401,
+    403); anyone may post thousands of those, which would dilute the 5xx rate. A 5xx counts
+    whoever asked: the server failed before it could tell (an exception in authentication)."""
+    if response.status_code in (401, 403):
+        return False
+    user = getattr(request, "user", None)  # DRF sets it on the request once authenticated
+    return response.status_code >= 500 or bool(user and user.is_authenticated)
+
+
 class SyncRequestCounter:
-    """Counts every POST to the sync endpoint with its answer's status. Listed first in
+    """Counts every POST to the sync endpoint let in with its answer's status. Listed first in
     MIDDLEWARE, it sees the 500 Django makes of any exception raised inside."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -72,7 +82,8 @@ class SyncRequestCounter:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.method == "POST" and request.path == reverse("sync-batch"):
+        if (request.method == "POST" and request.path == reverse("sync-batch")
+                and let_in(request, response)):
             try:
                 count_sync_request(response.status_code, is_refused(response))
             except DatabaseError:  # a counter must never fail the answer it counts

@@ -73,8 +73,9 @@ class ImportSummary:
 def import_outbox(file_obj, by_user) -> ImportSummary:
     """Import an exported outbox for the agent it names; `by_user` is who imports it."""
     body = read(file_obj)
-    agent = _agent(body.get("user"))
+    agent = _agent(body.get("user"), by_user)
     device_name = body.get("device") if isinstance(body.get("device"), str) else ""
+    device_name = _shown(device_name, 80)
     summary = ImportSummary(agent=agent, device=device_name)
     items = [i for i in body["items"] if not (isinstance(i, dict) and i.get("state") in DONE)]
     summary.done = len(body["items"]) - len(items)
@@ -82,9 +83,10 @@ def import_outbox(file_obj, by_user) -> ImportSummary:
                 if isinstance(i, dict) and isinstance(i.get("op_id"), str)}
     wire = []
     for item in _device_order(items):
-        sendable = _wire(item, by_op_id)
-        if sendable is None:
-            summary.waiting.append(item.get("op_id"))
+        # Not an object: sent as it is, and the ingest answers it invalid, as a device's.
+        sendable = _wire(item, by_op_id) if isinstance(item, dict) else item
+        if sendable is None and isinstance(item, dict):
+            summary.waiting.append(_shown(item.get("op_id")))
         else:
             wire.append(sendable)
     device = _device(agent, device_name)
@@ -125,17 +127,28 @@ def read(file_obj) -> dict:
     return body
 
 
-def _agent(username) -> User:
-    """The agent who exported the file: their items stay theirs."""
+def _agent(username, by_user) -> User:
+    """The agent who exported the file: their items stay theirs. An admin's own queue is
+    imported by an admin only: a supervisor, who registers nothing, never writes as one."""
     if not isinstance(username, str) or not username.strip():
         raise ImportRefused("no_user")
     user = None if inputs.unstorable(username) else (
         User.objects.filter(username=username).first())
     if user is None:
-        raise ImportRefused("unknown_user", user=username[:150])
+        raise ImportRefused("unknown_user", user=_shown(username, 150))
     if not (user.is_active and user.can_register_colis):
         raise ImportRefused("not_agent", user=username)
+    if user.role != User.Role.AGENT_CHINE or user.is_superuser:
+        if not (by_user.is_superuser or by_user.role == User.Role.ADMIN):
+            raise ImportRefused("admin_queue", user=username)
     return user
+
+
+def _shown(value, limit: int = 40) -> str:
+    """Text from the file as a page can show it: a NUL or a lone surrogate escaped (\\x00,
+    \\ud800), so a hostile name or id is reported, never a page that fails to encode."""
+    text = value[:limit] if isinstance(value, str) else ""
+    return text.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
 
 
 def _device(agent: User, name: str) -> Device | None:
@@ -151,11 +164,9 @@ def _device_order(items: list) -> list:
     return lots + [i for i in items if not (isinstance(i, dict) and i.get("op") == "open_lot")]
 
 
-def _wire(item, by_op_id: dict):
+def _wire(item: dict, by_op_id: dict):
     """The item as the tablet puts it in a batch (pwa/js/outbox.js nextBatch); None for an
     edit whose colis the file does not know yet (the tablet would hold it back too)."""
-    if not isinstance(item, dict):
-        return item  # the ingest answers it invalid, as it would a device's
     data = item.get("data")
     if item.get("op") == "update" and isinstance(data, dict) and not data.get("colis"):
         depends_on = item.get("depends_on")
@@ -173,7 +184,7 @@ def _take_photo(agent: User, photo, summary: ImportSummary) -> None:
     photo_id = _uuid(photo.get("photo_id")) if isinstance(photo, dict) else None
     encoded = photo.get("data_base64") if isinstance(photo, dict) else None
     if photo_id is None or not isinstance(encoded, str):
-        summary.photos_left.append((str(photo.get("photo_id", ""))[:40]
+        summary.photos_left.append((_shown(photo.get("photo_id"))
                                     if isinstance(photo, dict) else "", "photo_malformed"))
         return
     if not ColisTask.objects.filter(initiated_by=agent, photo_id=photo_id).exists():

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 from django.utils import translation
+from rest_framework.test import APIClient
 
 from server import codes
+from sync.models import ColisTask
 from tests.conftest import codes as codes_in
 from tests.conftest import item
 
@@ -83,3 +85,38 @@ def test_it_gives_a_tasks_step_as_a_code_and_a_label(alice_api, colis_data, redi
     task = response.json()["items"][0]["task"]
     assert task["current_step"] == "pending"
     assert task["current_step_label"] == "等待处理"
+
+
+def test_it_answers_the_apis_own_refusals_in_the_requests_language(
+        alice_api, charlie, colis_data, redis_clean, settings):
+    """Whole-request refusals (a body that is no batch, too big, too deep; a lease request
+    without a count) speak the caller's language too, not French to everyone."""
+    settings.SYNC_MAX_BATCH = 1
+
+    def post(url, body, **extra):
+        response = alice_api.post(url, body, content_type="application/json",
+                                  HTTP_ACCEPT_LANGUAGE="en", **extra)
+        assert 400 <= response.status_code < 500, response.content
+        return response.json()
+
+    french = ("trop", "Trop", "invalide", "attendu", "requis", "Corps", "Choix", "é")
+    [task] = alice_api.post("/api/v1/sync/", {"items": [item(**colis_data)]},
+                            format="json").json()["items"]
+    ColisTask.objects.filter(op_id=task["op_id"]).update(status="failed_final")
+    answers = [
+        post("/api/v1/sync/", "{"),
+        post("/api/v1/sync/", "[" * 50 + "]" * 50),
+        post("/api/v1/sync/", "[]"),
+        post("/api/v1/sync/", {"items": [item(), item()]}),
+        post("/api/v1/sync/", "{}", CONTENT_LENGTH=str(settings.SYNC_MAX_BODY + 1)),
+        post("/api/v1/leases/", {"left": -1}),
+        post(f"/api/v1/tasks/{task['task']['task_id']}/retry/", {"data": [1]}),
+        post("/api/v1/devices/report/", {"outbox_pending": -1}),
+        alice_api.get("/api/v1/sync/changes?since=-1", HTTP_ACCEPT_LANGUAGE="en").json(),
+    ]
+    client = APIClient()
+    client.force_login(charlie)
+    answers.append(client.get("/api/v1/lots/?statut=x", HTTP_ACCEPT_LANGUAGE="en").json())
+    for answer in answers:
+        text = str(answer)
+        assert not any(word in text for word in french), answer

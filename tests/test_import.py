@@ -256,3 +256,44 @@ def test_it_refuses_the_file_of_an_agent_who_left(alice, charlie, client_row):
     assert response.status_code == 400
     assert "« alice » n&#x27;est pas un agent actif" in response.content.decode()
     assert Lot.objects.count() == 0
+
+
+def test_it_keeps_a_supervisor_from_importing_as_an_admin(alice, charlie, client_row, tariffs,
+                                                          inline_jobs):
+    make_user("dora", "admin")
+    _, body = offline_outbox(client_row)
+    response = upload(charlie, body | {"user": "dora"})
+    assert response.status_code == 400
+    assert "« dora »" in response.content.decode()
+    assert ColisTask.objects.count() == 0 and Lot.objects.count() == 0
+
+
+def test_it_lets_an_admin_import_an_admins_file(alice, client_row, tariffs, inline_jobs):
+    dora = make_user("dora", "admin")
+    _, body = offline_outbox(client_row)
+    assert upload(dora, body | {"user": "dora"}).context["summary"].accepted == 3
+    assert set(Colis.objects.values_list("created_by__username", flat=True)) == {"dora"}
+
+
+@pytest.mark.parametrize("item", [
+    None, 7, "text", [1, 2],
+    {"op_id": "\ud800", "op": "create", "data": {}},
+    {"op_id": "a\x00b", "op": "create", "data": {}},
+    {"op_id": str(uuid.UUID(int=5)), "op": "create", "data": {"description": "x\ud800y"}},
+    {"op_id": str(uuid.UUID(int=6)), "op": "update", "data": None, "depends_on": "\udfff"},
+    {"op_id": str(uuid.UUID(int=7)), "op": "create", "data": {"description": "x\x00y"},
+     "state": ["queued"], "created_at": "\ud800"},
+])
+def test_it_reports_a_bad_item_as_invalid_and_imports_the_rest(alice, charlie, client_row,
+                                                               tariffs, inline_jobs, item):
+    lot = entry("open_lot", {"type_lot": "cargo"}, 0)
+    good = entry("create", colis(client_row, lot["op_id"]), 1)
+    body = export([lot, item, good], [{"photo_id": "\ud800", "data_base64": "x"}],
+                  device="Tab\ud800\x00")
+    response = upload(charlie, json.dumps(body).encode())
+    assert response.status_code == 200
+    page = response.content.decode()
+    summary = response.context["summary"]
+    assert summary.accepted == 2 and len(summary.invalid) == 1
+    assert "\ud800" not in page and "\x00" not in page
+    assert Colis.objects.count() == 1

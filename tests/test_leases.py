@@ -259,3 +259,23 @@ def test_it_shows_each_devices_unused_numeros_on_supervision(client, charlie, al
     page = client.get("/supervision/").content.decode()
     assert "Numéros libres" in page
     assert '<td class="num device-numeros">99</td>' in page
+
+
+def test_it_leases_an_agent_ten_blocks_a_day_at_most(alice, alice_api, bob_api):
+    """One login holds three unused blocks at most; logging in again for a fresh device
+    each time must not drain the sequence either."""
+    api = alice_api
+    for n in range(leases.MAX_BLOCKS_PER_DAY):
+        if n and n % leases.MAX_BLOCKS_OUTSTANDING == 0:  # this login holds all it may
+            api = device_client(alice, "tablette")
+        assert api.post("/api/v1/leases/", {"left": 0}, format="json").status_code == 200
+    assert NumeroLease.objects.filter(device__user=alice).count() == leases.MAX_BLOCKS_PER_DAY
+    api = device_client(alice, "tablette")
+    refused = api.post("/api/v1/leases/", {"left": 0}, format="json",
+                       HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert refused.status_code == 429 and refused.json()["code"] == "lease_limit"
+    assert "Trop de blocs" not in refused.json()["detail"]
+    assert api.get("/api/v1/leases/").json()["leases"] == []
+    assert bob_api.post("/api/v1/leases/", {"left": 0}, format="json").status_code == 200
+    NumeroLease.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    assert api.post("/api/v1/leases/", {"left": 0}, format="json").status_code == 200

@@ -75,3 +75,19 @@ def test_it_writes_the_csv_in_the_viewers_language(alice, colis_data, tariffs, l
     assert colis[1] == "'=1+1"
     assert colis[6] == weight and colis[10] == volume
     assert total[6] == weight and total[10] == volume
+
+
+def test_it_drops_control_characters_from_the_xlsx_manifest(alice, colis_data, tariffs):
+    from openpyxl import load_workbook
+
+    client = Client.objects.create(nom="Diallo\x01\x1b", prenom="A\x0bminata",
+                                   telephone="+221770000009", ville_destination="Da\x08kar",
+                                   pays_destination="Sénégal")
+    services.create_colis(alice, {**colis_data, "client": client.pk,
+                                  "description": "ligne\x7f\x1fune\tdeux\nfin"})
+    response = web(alice).get(f"/lots/{colis_data['lot']}/manifest.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    texts = [c.value for row in sheet.iter_rows(min_row=2) for c in row if isinstance(c.value, str)]
+    assert "Dakar" in texts and "ligne\x7fune\tdeux\nfin" in texts
+    assert not any(ch in text for text in texts for ch in "\x01\x1b\x0b\x08\x1f")

@@ -19,7 +19,7 @@ from server.web.results import table
 from server.web.templatetags.results_extras import seconds
 from sync.counters import count_sync_request
 from sync.models import ColisTask, Status, SyncRequestCount
-from tests.conftest import item, make_user
+from tests.conftest import device_client, item, make_user
 from tests.web_helpers import web
 from tests.workers import run_burst
 
@@ -326,6 +326,24 @@ def test_it_shows_refused_requests_beside_the_server_errors(history, charlie, cl
         pytest.approx(0.01)
     assert got["colis_results_sync_refused_ratio", (("agent", ""), ("period", "30d"))] == \
         pytest.approx(0.03)
+
+
+def test_it_counts_only_the_sync_requests_of_a_tablet_let_in(alice_api, charlie_api, client):
+    """Refused at the door (401, 403), a request is no device's sync: anyone could post
+    thousands and dilute the 5xx rate the rollout is judged on."""
+    assert client.post("/api/v1/sync/", {"items": []}, content_type="application/json"
+                       ).status_code == 401
+    assert client.post("/api/v1/sync/", {"items": []}, content_type="application/json",
+                       HTTP_AUTHORIZATION="Bearer not-a-token").status_code == 401
+    assert charlie_api.post("/api/v1/sync/", {"items": [item()]}, format="json"
+                            ).status_code == 403  # a supervisor registers nothing
+    alice_api.device.revoke()
+    assert alice_api.post("/api/v1/sync/", {"items": [item()]}, format="json"
+                          ).status_code == 401
+    assert SyncRequestCount.objects.count() == 0
+    assert device_client(alice_api.device.user).post(
+        "/api/v1/sync/", {"items": []}, format="json").status_code == 200
+    assert SyncRequestCount.objects.values_list("total", flat=True).get() == 1
 
 
 @pytest.mark.urls(__name__)

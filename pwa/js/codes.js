@@ -62,6 +62,7 @@ export function fieldError(entry) {
     superseded_by_self: gettext('Une tâche ne peut pas se remplacer elle-même.'),
     numero_not_leased: gettext("Ce numéro de suivi n'est pas réservé à cette tablette."),
     numero_used: gettext('Ce numéro de suivi est déjà utilisé par un autre colis.'),
+    colis_fixed: gettext('Une correction reste sur son colis : elle ne peut pas en viser un autre.'),
   }[code];
   if (text) return fmt(text, params);
   return code === 'text' ? String(params.text || '') : code;

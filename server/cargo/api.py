@@ -1,6 +1,7 @@
 """Reference data for the offline device: clients, open lots, tariffs; its leased numéros."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -8,7 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from server import inputs
+from server import codes, inputs
 from server.accounts.permissions import CanRegisterColis
 
 from . import leases
@@ -59,7 +60,8 @@ class LotList(generics.ListAPIView):
         rows = Lot.objects.order_by("-created_at")
         if statut := self.request.query_params.get("statut"):
             if statut not in Lot.Statut.values:
-                raise ValidationError({"statut": [f"Choix invalide : {', '.join(Lot.Statut.values)}."]})
+                raise ValidationError({"statut": [codes.render(codes.error(
+                    "choice_invalid_of", choices=", ".join(Lot.Statut.values)))]})
             rows = rows.filter(statut=statut)
         return rows
 
@@ -77,6 +79,10 @@ class LeaseSerializer(serializers.ModelSerializer):
         model = NumeroLease
         fields = ["id", "year", "first", "last", "first_numero", "last_numero", "unused",
                   "created_at"]
+
+
+LEASE_LIMIT = _("Trop de blocs de numéros demandés aujourd'hui : la tablette numérote avec "
+                "ceux qu'elle a, le serveur numérote les autres colis.")
 
 
 class LeaseRequestSerializer(serializers.Serializer):
@@ -99,13 +105,16 @@ class LeaseView(APIView):
     def get(self, request):
         return self._answer(_device(request))
 
-    @extend_schema(request=LeaseRequestSerializer, responses={200: LeaseAnswerSerializer})
+    @extend_schema(request=LeaseRequestSerializer, responses={200: LeaseAnswerSerializer, 429: dict})
     def post(self, request):
         device = _device(request)
         left = request.data.get("left") if isinstance(request.data, dict) else None
         if isinstance(left, bool) or not isinstance(left, int) or not 0 <= left < 2**31:
-            raise ValidationError({"left": ["Un entier positif ou nul est requis."]})
-        leases.refill(device, left)
+            raise ValidationError({"left": [_("Un entier positif ou nul est requis.")]})
+        try:
+            leases.refill(device, left)
+        except leases.LeaseLimit as limit:
+            return Response({"detail": str(LEASE_LIMIT), "code": limit.code}, status=429)
         return self._answer(device)
 
     def _answer(self, device):
@@ -117,5 +126,5 @@ def _device(request):
     """The tablet's login; leases are per device, so a session login has none."""
     device = getattr(request, "device", None)
     if device is None:
-        raise PermissionDenied("Réservé aux tablettes (jeton d'appareil).")
+        raise PermissionDenied(_("Réservé aux tablettes (jeton d'appareil)."))
     return device

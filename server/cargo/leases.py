@@ -26,7 +26,14 @@ from .services import InvalidData
 FLOOR = 100  # the smallest block
 WINDOW_DAYS = 30  # the usage a block is sized on
 MAX_BLOCKS_OUTSTANDING = 3  # unused blocks a device may hold (a tablet that asks and never uses)
+MAX_BLOCKS_PER_DAY = 10  # blocks an agent may take over 24 h, all their logins together
 NOT_LEASED, USED = "numero_not_leased", "numero_used"
+
+
+class LeaseLimit(Exception):
+    """The agent took MAX_BLOCKS_PER_DAY blocks in the last 24 h: no more (HTTP 429)."""
+
+    code = "lease_limit"
 
 
 def busiest_day(device, now=None) -> int:
@@ -93,7 +100,9 @@ def refill(device, left: int, now=None) -> NumeroLease | None:
     """A new block when the device has fewer than half a block left, else None.
 
     `left` is the tablet's own count (it knows what it used offline); the server's count of
-    unused numbers bounds it, so a tablet that keeps asking cannot drain the sequence.
+    unused numbers bounds it, so a tablet that keeps asking cannot drain the sequence; and
+    an agent takes MAX_BLOCKS_PER_DAY blocks a day at most, all devices together (else
+    LeaseLimit), so neither can one who logs in again for a fresh device each time.
     """
     size = block_size(device, now)
     if left >= size // 2:
@@ -101,6 +110,10 @@ def refill(device, left: int, now=None) -> NumeroLease | None:
     outstanding = sum(row.unused for row in with_unused(active(device)))
     if outstanding >= MAX_BLOCKS_OUTSTANDING * size:
         return None
+    since = (now or timezone.now()) - timedelta(days=1)
+    if NumeroLease.objects.filter(device__user_id=device.user_id,
+                                  created_at__gt=since).count() >= MAX_BLOCKS_PER_DAY:
+        raise LeaseLimit  # logging in again and again would otherwise drain the sequence
     return lease(device, size, now)
 
 
@@ -122,12 +135,13 @@ class Numeros:
     from another tablet that imported the queue. A number saved after the void is refused.
     """
 
-    def __init__(self, user, numeros):
+    def __init__(self, user, numeros, exclude=None):
+        """`exclude`: a task's pk whose own numéro is not a use (its retry checks it again)."""
         wanted = [n for n in numeros if isinstance(n, str) and n]
         self.user = user
         self.leases = list(NumeroLease.objects.filter(device__user=user)) \
             if user is not None and wanted else []
-        self.used = _used(user, wanted) if self.leases else set()
+        self.used = _used(user, wanted, exclude) if self.leases else set()
 
     def check(self, numero, saved_at=None) -> str:
         """The number, accepted (and counted as used by this batch); else InvalidData.
@@ -144,12 +158,12 @@ class Numeros:
         return numero
 
 
-def _used(user, numeros: list[str]) -> set[str]:
+def _used(user, numeros: list[str], exclude=None) -> set[str]:
     """Which of `numeros` a colis carries, or a task of `user` that may still make one."""
     from sync.models import ACTIVE, ColisTask
 
     taken = set(Colis.objects.filter(numero_suivi__in=numeros).values_list("numero_suivi", flat=True))
     tasks = (ColisTask.objects.filter(initiated_by=user, operation=ColisTask.Operation.CREATE,
                                       status__in=ACTIVE, colis_data__numero_suivi__in=numeros)
-             .values_list("colis_data__numero_suivi", flat=True))
+             .exclude(pk=exclude).values_list("colis_data__numero_suivi", flat=True))
     return taken | set(tasks)

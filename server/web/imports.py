@@ -21,6 +21,8 @@ REFUSALS = {  # sync.imports.ImportRefused codes, for people
     "no_user": _("Le fichier ne nomme pas l'agent qui l'a exporté."),
     "unknown_user": _("L'utilisateur « %(user)s » n'existe pas sur ce serveur."),
     "not_agent": _("« %(user)s » n'est pas un agent actif : sa file ne peut pas être importée."),
+    "admin_queue": _("« %(user)s » est administrateur : seul un administrateur peut importer "
+                     "sa file."),
 }
 PHOTO_CODES = {
     "photo_malformed": _("Photo illisible dans le fichier."),

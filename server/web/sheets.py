@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.http import HttpResponse
 from django.utils import formats, translation
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,9 +61,9 @@ def xlsx_response(filename: str, title: str, header: list[str], rows: list[list]
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    sheet.append(header)
+    sheet.append([xlsx_cell(c) for c in header])
     for row in rows:
-        sheet.append(row)
+        sheet.append([xlsx_cell(c) for c in row])
     for line in sheet.iter_rows():
         for cell in line:
             if cell.data_type == "f":  # text that starts with "=": a string, never a formula
@@ -77,6 +78,12 @@ def xlsx_response(filename: str, title: str, header: list[str], rows: list[list]
     out = io.BytesIO()
     book.save(out)
     return _attachment(HttpResponse(out.getvalue(), content_type=XLSX), filename)
+
+
+def xlsx_cell(value):
+    """`value`, less the control characters XML 1.0 cannot hold (openpyxl raises on them):
+    a colis described with a stray \\x1b is still exported, tab and newline kept."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
