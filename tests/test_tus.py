@@ -188,6 +188,15 @@ def test_it_refuses_more_than_tus_max_size_with_413(alice_api, settings):
     assert not Upload.objects.filter(length=1001).exists()
 
 
+def test_it_reads_a_length_or_offset_of_thousands_of_digits_as_too_large(alice_api):
+    # int() refuses strings of more than 4,300 digits: a 500 before this answer
+    assert create(alice_api, "9" * 5000).status_code == 413
+    assert create(alice_api, "0" * 5000 + "4").status_code == 201  # leading zeros: 4
+    created = create(alice_api, 4)
+    assert patch(alice_api, created["Location"], "1" * 5000, b"abcd").status_code == 409
+    assert upload_of(created).offset == 0
+
+
 def test_it_refuses_a_chunk_past_the_upload_length_with_413(alice_api):
     location = create(alice_api, 4)["Location"]
     assert patch(alice_api, location, 0, b"abcde").status_code == 413
