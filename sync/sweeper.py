@@ -6,6 +6,8 @@
 - expired temporary uploads are deleted; photos whose upload is complete but which wait
   still (or whose run died) are attached again, and failed once PHOTO_MAX_ATTEMPTS claims
   got nowhere (sync/photos.py);
+- the figures of « Résultats » are brought up to date (server/web/figures.py), visited
+  or not;
 - an alert is logged when failures or the oldest pending task pass a threshold, and sent
   to ADMINS by mail and to ALERT_WEBHOOK_URL (signed as client notices are), at most once
   every ALERT_EVERY seconds per kind of alert, however many sweepers and nodes see it.
@@ -28,6 +30,7 @@ from rq.job import Job, JobStatus
 
 from server.notifications.channels import post_signed
 from server.notifications.sweep import forgotten
+from server.web import figures
 
 from . import enqueue, health, states
 from .models import RUNNING, ColisTask, Status
@@ -199,6 +202,7 @@ def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
     summary.update(sweep_uploads(now))
     summary["notifications_requeued"] = requeue_notifications(
         now, settings.PENDING_GRACE if grace is None else grace)
+    summary["results_refreshed"] = len(figures.keep_fresh(now))
     summary["alerts"] = raise_alerts(now)
     health.record_sweep(summary)
     return summary

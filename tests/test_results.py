@@ -3,8 +3,10 @@ exports; the sync request counters; the save time a tablet sends; who sees what.
 
 import csv
 import io
+import re
 import uuid
 from datetime import datetime, time, timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -88,6 +90,11 @@ def history(alice, bob, cargo_lot, client_row):
     h.save(alice, at(30, 9, 0), backend=999, save_ms=99_999)
     SyncRequestCount.objects.create(hour=at(30, 9), total=99, server_errors=99)
     return h
+
+
+def _text(html: str) -> str:
+    """What a page's piece of HTML says, tags left out."""
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
 
 
 def _day(data, days_ago):
@@ -207,7 +214,7 @@ def test_it_exports_csv_for_french_excel(history, charlie):
     assert rows[0][:3] == ["Portée", "Jour ou agent", "Tâches enregistrées"]
     assert rows[1][0] == "Objectif" and rows[1][5] == "50"
     alice_row = next(r for r in rows if r[1] == "alice")
-    assert alice_row[2:6] == ["7", "5", "0,633", "7,89"]
+    assert alice_row[2:6] == ["7", "5", "0,633", "7,9"]  # 7.89: one decimal, as judged
     assert any(r[1] == "'=cmd" for r in rows)
     assert len(rows) == 1 + 2 + 30 + 3
 
@@ -223,7 +230,7 @@ def test_it_exports_csv_with_commas_and_decimal_points_outside_french(history, c
     rows = list(csv.reader(io.StringIO(body[1:])))
     assert {len(row) for row in rows} == {len(rows[0])} and len(rows[0]) > 10
     alice_row = next(r for r in rows if r[1] == "alice")
-    assert alice_row[2:6] == ["7", "5", "0.633", "7.89"]
+    assert alice_row[2:6] == ["7", "5", "0.633", "7.9"]
     assert any(r[1] == "'=cmd" for r in rows)
 
 
@@ -246,9 +253,9 @@ def test_it_exports_xlsx_with_numbers_as_numbers(history, charlie):
     assert rows[0][5:9] == ["Colis par heure-agent", "Colis par heure-agent : objectif atteint",
                             "Saisie p50 (ms)", "Saisie p50 (ms) : objectif atteint"]
     total = rows[2]
-    assert total[12:15] == [pytest.approx(510 / 8, abs=0.005), "non atteint",
+    assert total[12:15] == [63.8, "non atteint",  # 510 / 8 = 63.75, one decimal
                             pytest.approx(165, rel=0.005)]  # from 1 % buckets
-    assert total[17:25] == [25, "non atteint", 60, 1, pytest.approx(1.67), "atteint", 0, 0]
+    assert total[17:25] == [25, "non atteint", 60, 1, 1.67, "atteint", 0, 0]
     assert _day_row(rows, 2)[5:9] == [None, None, None, None]  # an idle day: nothing to judge
     assert len(rows) == 1 + len(table(figures.results()))
 
@@ -515,7 +522,18 @@ def test_it_shows_an_agent_on_the_board_their_row_of_the_page(history, alice, bo
     # colis, hours, per hour, save p50 / p95, save to completed, backend, photos
     assert shown == ["5", "0,63 h", "7,9", "350 ms / 875 ms", "45,0 s", "35,0 s", "33,3 %"]
     for figure in shown:
-        assert figure in row, (figure, cells)
+        assert figure in _text(row), (figure, cells)
+    # each figure with a target: the target beside it, met or not, as on the page
+    judged = {figure: _text(li) for figure, li in
+              re.findall(r'data-figure="(\w+)">(.*?)</li>', board, re.S)}
+    assert judged == {
+        "productivity": "7,9 Colis par heure-agent (Objectif ≥ 50) non atteint",
+        "save": "350 ms / 875 ms Saisie p50 / p95 (Objectif < 2,0 s) atteint",
+        "backend": "35,0 s Traitement serveur, moyenne (Objectif ≤ 45 s) atteint",
+        "photos": "33,3 % Échecs photo (Objectif < 2 %) non atteint"}
+    english = _text(_block(web(alice).get("/taches/", HTTP_ACCEPT_LANGUAGE="en").content
+                           .decode(), 'id="my-results"'))
+    assert "(Target ≥ 50) not met" in english and "(Target < 2.0 s) met" in english
     newcomer = make_user("dina", "agent_chine")
     for lang, words in (("fr", "Aucune activité."), ("en", "No activity."), ("zh-hans", "无活动。")):
         client = web(newcomer)
@@ -608,3 +626,50 @@ def test_it_says_in_which_time_zone_days_are_counted(charlie, settings, lang, wo
     client = web(charlie)
     client.cookies["django_language"] = lang
     assert words in client.get("/resultats/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+
+
+def test_it_judges_each_target_on_its_figure_as_shown(alice, charlie, cargo_lot, client_row):
+    """A badge never contradicts the value beside it: 1 999,5 ms shows « 2,0 s », not met
+    against « < 2,0 s »; 49,96 colis an hour shows « 50,0 », met."""
+    def met(**counts):
+        return figures.Figures(**counts).met
+
+    assert met(save_p50=1999.4)["save"] and not met(save_p50=1999.5)["save"]
+    assert met(colis=4996, active_s=360_000)["productivity"]  # 49.96
+    assert not met(colis=4994, active_s=360_000)["productivity"]  # 49.94: « 49,9 »
+    assert met(photos=1000, photos_failed=19)["photos"]  # 1,9 %
+    assert not met(photos=10_000, photos_failed=196)["photos"]  # 1,96 %: « 2,0 % »
+    assert not met(requests=100_000, server_errors=1_995)["errors"]  # 1,995 %: « 2,00 % »
+    assert met(backend_sum=45.04, backend_n=1)["backend"]  # « 45,0 s »
+    assert not met(backend_sum=45.05, backend_n=1)["backend"]  # « 45,1 s »
+    h = History(cargo_lot, client_row)
+    h.save(alice, at(1, 9), backend=5, save_ms=1999)
+    h.save(alice, at(1, 9, 1), backend=5, save_ms=2000)
+    page = web(charlie).get("/resultats/").content.decode()
+    row = page.split('data-agent="alice"')[1].split("</tr>")[0]
+    assert "2,0 s / 2,0 s" in _text(row) and "non atteint" in row
+    rows = list(csv.reader(io.StringIO(web(charlie).get("/resultats/resultats.csv").content
+                                       .decode("utf-8-sig")), delimiter=";"))
+    alice_csv = next(r for r in rows if r[1] == "alice")
+    assert alice_csv[7:9] == ["2000", "non atteint"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.worker
+def test_the_sweeper_keeps_the_figures_fresh_with_no_one_looking(alice, cargo_lot, client_row,
+                                                                 redis_clean):
+    """After a quiet afternoon the first visit shows figures at most REFRESH old, not those
+    of the previous visit: the sweeper refreshes the days in a job, visited or not."""
+    from sync.sweeper import sweep
+
+    h = History(cargo_lot, client_row)
+    h.save(alice, at(1, 9), backend=5, save_ms=100)
+    assert sweep()["results_refreshed"] == 30  # a new install: every day, there and then
+    assert _day(figures.page_results(), 1).saves == 1
+    h.save(alice, at(1, 10), backend=5, save_ms=300)
+    assert sweep()["results_refreshed"] == 0  # computed less than REFRESH ago
+    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
+    # yesterday and today, queued (a new day after midnight: computed there and then)
+    assert set(figures.keep_fresh(later)) == set(figures._calendar(later)[-2:])
+    run_burst("colis")
+    assert _day(figures.page_results(now=later), 1).saves == 2  # the first visit: fresh

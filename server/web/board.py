@@ -101,6 +101,7 @@ def board(request):
         "sections": _sections(request, rows, now),
         "agent": not request.user.is_supervisor,
         "mine": None if request.user.is_supervisor else results.mine(request.user),
+        "targets": results.TARGETS,
     })
 
 

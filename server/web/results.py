@@ -19,44 +19,50 @@ def overview(request):
     data = figures.page_results()
     return render(request, "web/results.html", {
         "results": data, "gap_min": figures.GAP // 60, "lead_in_s": figures.LEAD_IN,
-        "time_zone": settings.TIME_ZONE,
-        "targets": {"save_ms": figures.SAVE_P50_MAX_MS, "per_hour": figures.COLIS_PER_HOUR_MIN,
-                    "rate": figures.FAILURE_RATE_MAX * 100,
-                    "backend": figures.BACKEND_AVG_MAX_S}})
+        "time_zone": settings.TIME_ZONE, "refresh_min": figures.REFRESH.seconds // 60,
+        "targets": TARGETS})
+
+
+TARGETS = {"save_ms": figures.SAVE_P50_MAX_MS, "per_hour": figures.COLIS_PER_HOUR_MIN,
+           "rate": figures.FAILURE_RATE_MAX * 100, "backend": figures.BACKEND_AVG_MAX_S}
 
 
 # The export's columns after « Portée » and « Jour ou agent »: (header, the figure of a
 # row, the target row's cell, the Figures.met key its « objectif atteint » column follows).
-def _pct(value):
-    return None if value is None else half_up(value * 100, 2)
+# A figure with a target has the decimals it is judged at (figures.SHOWN_DIGITS), as on the
+# page; durations in seconds one decimal, as on the page.
+def _pct(value, digits: int):
+    return None if value is None else half_up(value * 100, digits)
 
 
+SHOWN = figures.SHOWN_DIGITS
 COLUMNS = (
     (gettext_lazy("Tâches enregistrées"), lambda f: f.saves, None, None),
     (gettext_lazy("Colis"), lambda f: f.colis, None, None),
     (gettext_lazy("Heures actives"), lambda f: half_up(f.active_s / 3600, 3), None, None),
-    (gettext_lazy("Colis par heure-agent"), lambda f: half_up(f.colis_per_hour, 2),
+    (gettext_lazy("Colis par heure-agent"),
+     lambda f: half_up(f.colis_per_hour, SHOWN["productivity"]),
      figures.COLIS_PER_HOUR_MIN, "productivity"),
-    (gettext_lazy("Saisie p50 (ms)"), lambda f: half_up(f.save_p50), figures.SAVE_P50_MAX_MS,
-     "save"),
+    (gettext_lazy("Saisie p50 (ms)"), lambda f: half_up(f.save_p50, SHOWN["save"]),
+     figures.SAVE_P50_MAX_MS, "save"),
     (gettext_lazy("Saisie p95 (ms)"), lambda f: half_up(f.save_p95), None, None),
-    (gettext_lazy("Saisie à terminé, moyenne (s)"), lambda f: half_up(f.took_avg, 2), None,
+    (gettext_lazy("Saisie à terminé, moyenne (s)"), lambda f: half_up(f.took_avg, 1), None,
      None),
-    (gettext_lazy("Saisie à terminé, p95 (s)"), lambda f: half_up(f.took_p95, 2), None, None),
-    (gettext_lazy("Traitement serveur, moyenne (s)"), lambda f: half_up(f.backend_avg, 2),
-     figures.BACKEND_AVG_MAX_S, "backend"),
-    (gettext_lazy("Traitement serveur, p95 (s)"), lambda f: half_up(f.backend_p95, 2), None,
+    (gettext_lazy("Saisie à terminé, p95 (s)"), lambda f: half_up(f.took_p95, 1), None, None),
+    (gettext_lazy("Traitement serveur, moyenne (s)"),
+     lambda f: half_up(f.backend_avg, SHOWN["backend"]), figures.BACKEND_AVG_MAX_S, "backend"),
+    (gettext_lazy("Traitement serveur, p95 (s)"), lambda f: half_up(f.backend_p95, 1), None,
      None),
     (gettext_lazy("Photos"), lambda f: f.photos, None, None),
     (gettext_lazy("Photos en échec"), lambda f: f.photos_failed, None, None),
-    (gettext_lazy("Échecs photo (%)"), lambda f: _pct(f.photo_failure_rate),
+    (gettext_lazy("Échecs photo (%)"), lambda f: _pct(f.photo_failure_rate, SHOWN["photos"] - 2),
      figures.FAILURE_RATE_MAX * 100, "photos"),
     (gettext_lazy("Requêtes de synchronisation"), lambda f: f.requests, None, None),
     (gettext_lazy("Réponses 5xx"), lambda f: f.server_errors, None, None),
-    (gettext_lazy("Réponses 5xx (%)"), lambda f: _pct(f.error_rate),
+    (gettext_lazy("Réponses 5xx (%)"), lambda f: _pct(f.error_rate, SHOWN["errors"] - 2),
      figures.FAILURE_RATE_MAX * 100, "errors"),
     (gettext_lazy("Requêtes refusées"), lambda f: f.refused, None, None),
-    (gettext_lazy("Requêtes refusées (%)"), lambda f: _pct(f.refused_rate), None, None),
+    (gettext_lazy("Requêtes refusées (%)"), lambda f: _pct(f.refused_rate, 2), None, None),
 )
 
 

@@ -5,9 +5,12 @@ its card rather than crushing its columns or widening the page."""
 
 import os
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+
+from sync.models import ColisTask
 
 from .test_web_screenshots import SHOTS, _login, demo  # noqa: F401 - the fixture, a working day
 
@@ -20,8 +23,10 @@ UNSPLIT = ".code, time, .badge, td.num, .nowrap, table.figures td:not(.label), t
 # so only those without one count. A stacked cell with its column's label (a grid) shows its
 # value, aside and badge one under the other: each of them counts, on one line.
 SPLIT = """(selector) => {
+  // (a pair, « avg / p95 », may wrap at its slash: each of its values counts)
   const parts = (el) => (el.dataset.label && getComputedStyle(el).display === 'grid')
-    ? [...el.childNodes].filter((n) => n.nodeType === 1 || n.textContent.trim()) : [el];
+    ? [...el.childNodes].filter((n) => n.nodeType === 1 || n.textContent.trim())
+      .flatMap((n) => (n.classList?.contains('pair') ? [...n.children] : [n])) : [el];
   const lines = (el) => Math.max(...parts(el).map((part) => {
     const range = document.createRange();
     range.selectNodeContents(part);
@@ -114,3 +119,25 @@ def test_it_names_each_stacked_cell_of_the_results_on_a_phone(server, demo, chin
     page.set_viewport_size({"width": 800, "height": 844})  # a table again: the header says it
     expect(page.locator("#targets thead")).to_be_visible()
     assert {shown for *_, shown, _ in page.evaluate(LABELS)} == {"none"}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "zh-hans"])
+def test_it_wraps_a_long_pair_of_durations_at_its_slash_on_a_phone(server, demo, chinese, lang):  # noqa: F811
+    """« 132 h 31 min / 132 h 31 min » is wider than a phone's stacked cell: it goes on two
+    lines at « / », each duration whole and none cut off."""
+    task = demo["done"][0]
+    ColisTask.objects.filter(pk=task.pk).update(
+        saved_at=task.completed_at - timedelta(hours=132, minutes=31))
+    page = chinese(390, lang)
+    _login(page, server.url, "charlie")
+    page.goto(server.url + "/resultats/")
+    pair = page.locator("#by-day td .pair", has_text="132")
+    expect(pair).to_have_count(1)
+    assert page.evaluate(SPLIT, UNSPLIT) == []
+    assert pair.evaluate("(el) => el.getClientRects().length > 0 && el.offsetHeight > "
+                         "el.firstElementChild.offsetHeight")  # on two lines
+    cut = page.evaluate("""() => [...document.querySelectorAll('main table.figures td')]
+        .filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.outerHTML)""")
+    assert cut == []
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"web-results-long-390-{lang}.png"), full_page=True)
