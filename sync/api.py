@@ -132,7 +132,8 @@ class TaskList(ListAPIView):
     serializer_class = shapes.TaskSerializer
 
     def get_queryset(self):
-        rows = ColisTask.objects.visible_to(self.request.user).order_by("-created_at")
+        # pk breaks ties (a batch's tasks may share created_at): no row twice or never
+        rows = ColisTask.objects.visible_to(self.request.user).order_by("-created_at", "-pk")
         params = self.request.query_params
         if value := params.get("status"):
             if value not in Status.values:

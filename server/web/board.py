@@ -72,7 +72,7 @@ def one_per_colis(done: QuerySet) -> QuerySet:
 def _sections(request, rows, now) -> dict:
     pages = {}
     for name, statuses in SECTIONS.items():
-        part = rows.filter(status__in=statuses)
+        part = rows.filter(status__in=statuses).order_by("-created_at", "-pk")  # pk: no tie
         if name == "completed":
             part = one_per_colis(part.filter(completed_at__gte=now - queries.DAY)).order_by(
                 "-completed_at", "-pk")
