@@ -46,11 +46,12 @@ def queue(name: str):
     return django_rq.get_queue(name)
 
 
-def enqueue(queue_name: str, calls: list[Call], *, lost: str, **options) -> None:
+def enqueue(queue_name: str, calls: list[Call], *, lost: str, **options) -> bool:
     """Queue the calls in one Redis round trip or, with COLIS_ASYNC=0, run them now, here.
 
     Inline, a job that raises is logged and left for the sweeper, as a failed RQ job would
-    be: it never reaches the request that queued it. `lost` is logged if Redis is down.
+    be: it never reaches the request that queued it. `lost` is logged if Redis is down,
+    and then False is returned.
     """
     if not settings.COLIS_ASYNC:
         for call in calls:
@@ -58,7 +59,7 @@ def enqueue(queue_name: str, calls: list[Call], *, lost: str, **options) -> None
                 import_string(call.func)(*call.args)
             except Exception:  # noqa: BLE001 - the database keeps the work for the sweeper
                 log.exception("inline job %s failed", call.job_id)
-        return
+        return True
     q = queue(queue_name)
     jobs = [Queue.prepare_data(call.func, call.args, job_id=call.job_id, **options)
             for call in calls]
@@ -68,6 +69,8 @@ def enqueue(queue_name: str, calls: list[Call], *, lost: str, **options) -> None
             pipe.execute()
     except RedisError:
         log.warning("Redis unreachable: %s", lost)
+        return False
+    return True
 
 
 def job_id(task) -> str:

@@ -202,7 +202,11 @@ def sweep(*, grace: int | None = None, stuck_after: int | None = None) -> dict:
     summary.update(sweep_uploads(now))
     summary["notifications_requeued"] = requeue_notifications(
         now, settings.PENDING_GRACE if grace is None else grace)
-    summary["results_refreshed"] = len(figures.keep_fresh(now))
+    try:
+        summary["results_refreshed"] = len(figures.keep_fresh(now))
+    except Exception:  # noqa: BLE001 - the figures wait for the next pass, the rest goes on
+        log.exception("results: the figures could not be brought up to date")
+        summary["results_refreshed"] = 0
     summary["alerts"] = raise_alerts(now)
     health.record_sweep(summary)
     return summary

@@ -673,3 +673,60 @@ def test_the_sweeper_keeps_the_figures_fresh_with_no_one_looking(alice, cargo_lo
     assert set(figures.keep_fresh(later)) == set(figures._calendar(later)[-2:])
     run_burst("colis")
     assert _day(figures.page_results(now=later), 1).saves == 2  # the first visit: fresh
+
+
+def test_it_sees_a_late_save_of_yesterday_that_arrived_before_midnight(
+        alice, cargo_lot, client_row, inline_jobs):
+    """Yesterday refreshed at 23:57, today at 23:59, and between the two a save of
+    yesterday's arrives: once midnight has settled yesterday, its change is still seen."""
+    tonight = timezone.make_aware(datetime.combine(timezone.localdate() + timedelta(days=1),
+                                                   time()))
+    yesterday = timezone.localdate() - timedelta(days=1)
+    h = History(cargo_lot, client_row)
+    h.save(alice, at(1, 9), backend=5, save_ms=100)
+    figures.page_results(now=tonight - timedelta(minutes=10))
+    figures.refresh_day(yesterday, tonight - timedelta(minutes=3))
+    late = h.save(alice, at(1, 10), backend=5, save_ms=100)
+    ColisTask.objects.filter(pk=late.pk).update(created_at=tonight - timedelta(minutes=2),
+                                                completed_at=tonight - timedelta(minutes=2))
+    figures.refresh_day(timezone.localdate(), tonight - timedelta(minutes=1))
+    after = tonight + timedelta(minutes=1)  # yesterday is two days ago: settled
+    assert yesterday in figures.refresh_due(figures._calendar(after), after)
+    page = figures.page_results(now=after + timedelta(seconds=1))
+    assert next(f for d, f in page.days if d == yesterday).saves == 2
+
+
+def test_a_refresh_of_an_older_claim_leaves_a_newer_one_standing(history, alice):
+    """Two jobs of one day, the older one last: the rows of the newer one stand."""
+    day = timezone.localdate() - timedelta(days=3)
+    figures.page_results()
+    newer = timezone.now() + timedelta(minutes=6)
+    history.save(alice, at(3, 16), backend=5, save_ms=100)
+    figures.refresh_day(day, newer)  # sees the new save
+    figures.refresh_day(day, newer - timedelta(minutes=1))  # the older job, run last
+    rows = figures.ResultDay.objects.filter(day=day)
+    assert set(rows.values_list("computed_at", flat=True)) == {newer}
+    assert rows.get(agent=None).saves == 7
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_gives_back_a_claim_whose_job_redis_refused(history, settings, monkeypatch):
+    """Redis down when a stale day is claimed: the claim is given back, so that the day is
+    due again at the next pass rather than left behind a claim no job will ever run."""
+    import redis
+    from rq import Queue
+
+    from sync import enqueue
+    from tests.security_helpers import free_port
+
+    settings.COLIS_ASYNC = True
+    figures.page_results()
+    before = dict(figures.ResultDay.objects.filter(agent=None).values_list("day", "computed_at"))
+    nowhere = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    monkeypatch.setattr(enqueue, "queue", lambda name: Queue(name, connection=nowhere))
+    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
+    assert figures.keep_fresh(later) == []
+    after = dict(figures.ResultDay.objects.filter(agent=None).values_list("day", "computed_at"))
+    assert after == before
+    monkeypatch.undo()  # Redis back: the next pass claims them again
+    assert figures.keep_fresh(later) == figures._calendar(later)[-2:]

@@ -50,12 +50,13 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Lag, TruncDate
+from django.db.models.functions import Coalesce, Greatest, Lag, TruncDate
 from django.utils import timezone
 
 from server.accounts.models import User
 from server.cargo.models import Colis
 from sync import enqueue
+from sync.ingest import SAVED_AT_MAX_AGE
 from sync.models import ColisTask, Status, SyncRequestCount
 
 from .models import ResultDay, ResultPeriod
@@ -220,9 +221,12 @@ def results(now: datetime | None = None, agent: User | None = None,
 
 def _tasks(start: datetime, end: datetime, agent: User | None) -> QuerySet:
     """Tasks saved in [start, end), each with its day, agent and save time in seconds.
-    A save precedes its receipt, so created_at >= start narrows the scan by its index."""
+    A save precedes its receipt by SAVED_AT_MAX_AGE at most (sync/ingest.py), so created_at
+    in [start, end + SAVED_AT_MAX_AGE) narrows the scan by its index: an old day's refresh
+    reads its own weeks, not every task since."""
     saved = Coalesce("saved_at", "created_at")
-    rows = (ColisTask.objects.filter(created_at__gte=start).annotate(t=saved)
+    rows = (ColisTask.objects.filter(created_at__gte=start,
+                                     created_at__lt=end + SAVED_AT_MAX_AGE).annotate(t=saved)
             .filter(t__gte=start, t__lt=end).order_by())
     if agent is not None:
         rows = rows.filter(initiated_by=agent)
@@ -348,6 +352,7 @@ def _value_groups(inner: str, params: tuple) -> dict[tuple, list[list[float]]]:
 
 UNSETTLED = 2  # today and yesterday: still moving, recomputed once older than REFRESH
 REFRESH = timedelta(minutes=5)
+LOOKBACK = 3 * REFRESH  # see refresh_due
 RESOLUTION = 1.01  # histogram buckets 1 % wide: several days' percentiles within ±0.5 %
 REFRESH_JOB = "server.web.figures.refresh_days"
 PERIOD_LOCK = 0x7265737574  # the advisory lock of ResultPeriod's writes
@@ -443,17 +448,21 @@ def _basis(count: int, total: int | None, top: int | None) -> str:
 
 def refresh_due(calendar: list[date], now: datetime) -> list[date]:
     """Bring the days of `calendar` up to date: those the table lacks now, here; in an RQ
-    job, the unsettled ones older than REFRESH and older ones that received or completed a
-    task since the last refresh (a tablet that syncs days late). A view claims a stale day
-    by moving its computed_at to `now` (one view wins, the others read the rows as they
-    are); the job computes it with that `now`, so changes after it are seen next time.
-    Returns the days computed or queued."""
+    job, the unsettled ones older than REFRESH and older ones with a task received or
+    completed after their own last refresh (a tablet that syncs days late). Changes are
+    looked for LOOKBACK before the newest refresh: a day that stops being unsettled at
+    midnight keeps the changes since its own last refresh, even when today's was later.
+    A view claims a stale day by moving its computed_at to `now` (one view wins, the others
+    read the rows as they are); the job computes it with that `now`, so changes after it
+    are seen next time; a claim whose job Redis refused is given back. Returns the days
+    computed or queued."""
     have = dict(ResultDay.objects.filter(day__in=calendar, agent=None)
                 .values_list("day", "computed_at"))
     recent = set(calendar[-UNSETTLED:])
     stale = {d for d in recent if d in have and have[d] < now - REFRESH}
     if have:
-        stale |= _changed_days(max(have.values()), now) & (set(calendar) - recent) & set(have)
+        latest = _changed_days(max(have.values()) - LOOKBACK)
+        stale |= {d for d, at in latest.items() if d in have and d not in recent and at > have[d]}
     missing = [d for d in calendar if d not in have]
     for day in missing:
         refresh_day(day, now)
@@ -461,9 +470,14 @@ def refresh_due(calendar: list[date], now: datetime) -> list[date]:
         day=d, agent=None, computed_at=have[d]).update(computed_at=now)]
     if claimed:
         days = [d.isoformat() for d in claimed]
-        enqueue.enqueue("colis", [enqueue.Call(REFRESH_JOB, (days, now.isoformat()),
-                                               f"results-{uuid.uuid4().hex}")],
-                        lost=f"results of {', '.join(days)} left as they were")
+        queued = enqueue.enqueue("colis", [enqueue.Call(REFRESH_JOB, (days, now.isoformat()),
+                                                        f"results-{uuid.uuid4().hex}")],
+                                 lost=f"results of {', '.join(days)} left as they were")
+        if not queued:  # due again next time, not forgotten behind a claim
+            for d in claimed:
+                ResultDay.objects.filter(day=d, agent=None, computed_at=now).update(
+                    computed_at=have[d])
+            return missing
     return missing + claimed
 
 
@@ -484,14 +498,16 @@ def refresh_days(days: list[str], now: str) -> None:
     _period_percentiles(calendar, ResultDay.objects.filter(day__in=calendar).order_by(), when)
 
 
-def _changed_days(since: datetime, now: datetime) -> set[date]:
-    """Save days of the tasks received or completed since `since` (both by an index)."""
+def _changed_days(since: datetime) -> dict[date, datetime]:
+    """Save day → its latest receipt or completion, of the tasks received or completed
+    since `since` (both by an index)."""
     saved = Coalesce("saved_at", "created_at")
     tz = timezone.get_current_timezone()
     changed = ColisTask.objects.filter(
         Q(created_at__gte=since) | Q(status=Status.COMPLETED, completed_at__gte=since))
-    return {_day(d) for d in changed.annotate(day=TruncDate(saved, tzinfo=tz)).order_by()
-            .values_list("day", flat=True).distinct()}
+    touched = Greatest("created_at", Coalesce("completed_at", "created_at"))
+    return {_day(d): at for d, at in changed.annotate(day=TruncDate(saved, tzinfo=tz))
+            .order_by().values("day").annotate(at=Max(touched)).values_list("day", "at")}
 
 
 def refresh_day(day: date, now: datetime | None = None) -> None:
@@ -518,6 +534,8 @@ def refresh_day(day: date, now: datetime | None = None) -> None:
         if connection.vendor == "postgresql":  # two refreshes of a day: one after the other
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [day.toordinal()])
+        if ResultDay.objects.filter(day=day, agent=None, computed_at__gt=now).exists():
+            return  # claimed or computed later than this `now`: that run's rows stand
         ResultDay.objects.filter(day=day).delete()
         ResultDay.objects.bulk_create(rows)
 
