@@ -5,7 +5,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from html import unescape
 
 import pytest
@@ -432,18 +432,33 @@ def test_it_brings_the_daily_rows_up_to_date(history, alice, django_assert_max_n
 def test_it_serves_a_stale_day_and_refreshes_it_in_a_worker(alice, cargo_lot, client_row,
                                                             redis_clean):
     h = History(cargo_lot, client_row)
-    h.save(alice, at(1, 9), backend=5, save_ms=100)
+    later, yesterday = _later_and_its_yesterday()
+    h.save(alice, _at(yesterday, 9), backend=5, save_ms=100)
     figures.page_results()
-    h.save(alice, at(1, 10), backend=5, save_ms=300)
-    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
-    assert _day(figures.page_results(now=later), 1).saves == 1  # as it was; a job is queued
-    assert _day(figures.page_results(now=later), 1).saves == 1  # claimed: not queued again
+    h.save(alice, _at(yesterday, 10), backend=5, save_ms=300)
+    assert _on(figures.page_results(now=later), yesterday).saves == 1  # as it was; queued
     merged = figures.ResultPeriod.objects.get(agent=None)
-    assert merged.computed_at < later  # the claim costs no merge
+    assert _on(figures.page_results(now=later), yesterday).saves == 1  # claimed: not again
+    assert figures.ResultPeriod.objects.get(agent=None).pk == merged.pk  # nor merged again
     run_burst("colis")
     assert figures.ResultPeriod.objects.get(agent=None).computed_at == later  # the job's
-    day = _day(figures.page_results(now=later), 1)
+    day = _on(figures.page_results(now=later), yesterday)
     assert (day.saves, day.save_p50) == (2, pytest.approx(200))
+
+
+def _later_and_its_yesterday() -> tuple[datetime, date]:
+    """REFRESH from now, and the day before it: yesterday, or today when REFRESH from now
+    is past midnight (a day that is unsettled now and then)."""
+    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
+    return later, timezone.localdate(later) - timedelta(days=1)
+
+
+def _at(day: date, hour: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _on(data, day: date):
+    return next(f for d, f in data.days if d == day)
 
 
 def _same_percentiles(page, live):
@@ -663,16 +678,16 @@ def test_the_sweeper_keeps_the_figures_fresh_with_no_one_looking(alice, cargo_lo
     from sync.sweeper import sweep
 
     h = History(cargo_lot, client_row)
-    h.save(alice, at(1, 9), backend=5, save_ms=100)
+    later, yesterday = _later_and_its_yesterday()
+    h.save(alice, _at(yesterday, 9), backend=5, save_ms=100)
     assert sweep()["results_refreshed"] == 30  # a new install: every day, there and then
-    assert _day(figures.page_results(), 1).saves == 1
-    h.save(alice, at(1, 10), backend=5, save_ms=300)
+    assert _on(figures.page_results(), yesterday).saves == 1
+    h.save(alice, _at(yesterday, 10), backend=5, save_ms=300)
     assert sweep()["results_refreshed"] == 0  # computed less than REFRESH ago
-    later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
     # yesterday and today, queued (a new day after midnight: computed there and then)
     assert set(figures.keep_fresh(later)) == set(figures._calendar(later)[-2:])
     run_burst("colis")
-    assert _day(figures.page_results(now=later), 1).saves == 2  # the first visit: fresh
+    assert _on(figures.page_results(now=later), yesterday).saves == 2  # the first visit: fresh
 
 
 def test_it_sees_a_late_save_of_yesterday_that_arrived_before_midnight(
@@ -725,8 +740,10 @@ def test_it_gives_back_a_claim_whose_job_redis_refused(history, settings, monkey
     nowhere = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
     monkeypatch.setattr(enqueue, "queue", lambda name: Queue(name, connection=nowhere))
     later = timezone.now() + figures.REFRESH + timedelta(seconds=1)
-    assert figures.keep_fresh(later) == []
-    after = dict(figures.ResultDay.objects.filter(agent=None).values_list("day", "computed_at"))
+    new_day = set(figures._calendar(later)) - set(before)  # past midnight: computed here
+    assert set(figures.keep_fresh(later)) == new_day
+    after = dict(figures.ResultDay.objects.filter(agent=None, day__in=before)
+                 .values_list("day", "computed_at"))
     assert after == before
     monkeypatch.undo()  # Redis back: the next pass claims them again
-    assert figures.keep_fresh(later) == figures._calendar(later)[-2:]
+    assert set(figures.keep_fresh(later)) == set(figures._calendar(later)[-2:]) - new_day
