@@ -708,7 +708,7 @@ def test_it_sees_a_late_save_of_yesterday_that_arrived_before_midnight(
     after = tonight + timedelta(minutes=1)  # yesterday is two days ago: settled
     assert yesterday in figures.refresh_due(figures._calendar(after), after)
     page = figures.page_results(now=after + timedelta(seconds=1))
-    assert next(f for d, f in page.days if d == yesterday).saves == 2
+    assert _on(page, yesterday).saves == 2
 
 
 def test_a_refresh_of_an_older_claim_leaves_a_newer_one_standing(history, alice):

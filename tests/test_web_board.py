@@ -74,7 +74,7 @@ def test_it_paginates_each_section(alice, colis_data):
     assert "p_active=2" in client.get("/taches/").content.decode()
 
 
-def test_it_lists_tasks_of_one_instant_once_each_over_the_pages(alice, colis_data):
+def test_it_lists_tasks_of_one_instant_once_each_over_the_pages(alice, alice_api, colis_data):
     """A batch's tasks may share created_at: pk breaks the tie, on the board and in the API,
     so that no task shows on two pages and none on neither."""
     tasks = send(alice, colis_data, n=30)
@@ -83,13 +83,9 @@ def test_it_lists_tasks_of_one_instant_once_each_over_the_pages(alice, colis_dat
     board = [t.pk for n in (1, 2) for t in
              client.get("/taches/", {"p_active": n}).context["sections"]["active"]]
     assert board == sorted(t.pk for t in tasks)[::-1]
-    from rest_framework.test import APIClient
-
-    api = APIClient()
-    api.force_authenticate(alice)
     listed, url, pages = [], "/api/v1/tasks/?limit=7", 0
     while url:
-        page = api.get(url).json()
+        page = alice_api.get(url).json()
         listed += [row["task_id"] for row in page["results"]]
         url, pages = page["next"], pages + 1
     assert pages == 5

@@ -149,17 +149,15 @@ class Figures:
     @property
     def met(self) -> dict[str, bool | None]:
         """Each target: met, not met, or None when there is nothing to judge it by."""
-        def check(value, ok, figure):
-            return None if value is None else ok(half_up(value, SHOWN_DIGITS[figure]))
-
-        return {
-            "save": check(self.save_p50, lambda v: v < SAVE_P50_MAX_MS, "save"),
-            "productivity": check(self.colis_per_hour, lambda v: v >= COLIS_PER_HOUR_MIN,
-                                  "productivity"),
-            "photos": check(self.photo_failure_rate, lambda v: v < FAILURE_RATE_MAX, "photos"),
-            "errors": check(self.error_rate, lambda v: v < FAILURE_RATE_MAX, "errors"),
-            "backend": check(self.backend_avg, lambda v: v <= BACKEND_AVG_MAX_S, "backend"),
+        judged = {
+            "save": (self.save_p50, lambda v: v < SAVE_P50_MAX_MS),
+            "productivity": (self.colis_per_hour, lambda v: v >= COLIS_PER_HOUR_MIN),
+            "photos": (self.photo_failure_rate, lambda v: v < FAILURE_RATE_MAX),
+            "errors": (self.error_rate, lambda v: v < FAILURE_RATE_MAX),
+            "backend": (self.backend_avg, lambda v: v <= BACKEND_AVG_MAX_S),
         }
+        return {figure: None if value is None else ok(half_up(value, SHOWN_DIGITS[figure]))
+                for figure, (value, ok) in judged.items()}
 
     def add(self, other: "Figures") -> None:
         """Sum the additive counts of `other` into this row (not its percentiles)."""
